@@ -1,0 +1,1 @@
+/* callback.c: placeholder, being written */

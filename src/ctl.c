@@ -1,0 +1,2 @@
+/* ctl.c: placeholder, being written */
+int main(void){return 0;}

@@ -1,0 +1,1 @@
+/* portal.c: placeholder, being written */

@@ -1,0 +1,2 @@
+/* syncd.c: placeholder, being written */
+int main(void){return 0;}

@@ -1,0 +1,19 @@
+/* util.h: small helpers with no better home. */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Current time as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+char	*util_now_rfc3339(char *buf, size_t bufsz);
+int64_t	 util_now(void);		/* unix seconds */
+double	 util_monotonic_ms(void);	/* for durations */
+
+/* Strict RFC 3339 UTC or offset timestamp check (no value returned). */
+int	 util_is_rfc3339(const char *s);
+
+/* Does s[0..len) form valid UTF-8 (no overlongs, no surrogates)? */
+int	 util_utf8_valid(const char *s, size_t len);
+
+#endif

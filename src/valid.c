@@ -1,0 +1,1 @@
+/* valid.c: placeholder, being written */

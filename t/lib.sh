@@ -1,0 +1,177 @@
+# t/lib.sh: a small test vocabulary for the shell tests, printing TAP.
+#
+#   test_description='what this file covers'
+#   . "$top_srcdir/t/lib.sh"
+#   test_expect_success 'what it proves' '
+#       command && other command
+#   '
+#   test_done
+#
+# Each test file runs in its own fresh trash directory (removed when every
+# test passed, kept for inspection otherwise).  Commands in a test are chained
+# with && so that the first failure fails the test; test_when_finished
+# registers cleanup that runs whether the test passed or not.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+test_name=$(basename "$0" .sh)
+TRASH="$top_builddir/t/trash.$test_name"
+rm -rf "$TRASH"
+mkdir -p "$TRASH" || exit 99
+cd "$TRASH" || exit 99
+
+PATH="$top_builddir:$top_builddir/t:$PATH"
+export PATH
+# No configuration from the caller's environment leaks into a test.
+for v in $(env | sed -n 's/^\(STRIPE_SYNC_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+
+test_count=0
+test_failures=0
+test_cleanup=:
+test_exit_hooks=
+
+test_when_finished() {
+	test_cleanup="$*
+$test_cleanup"
+}
+
+# Run at exit of the whole file (stop servers a test started).
+test_at_exit() {
+	test_exit_hooks="$*
+$test_exit_hooks"
+}
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	test_cleanup=:
+	printf '# -- %s\n' "$1" >> "$TRASH/.log"
+	(
+		eval "$2"
+		_r=$?
+		eval "$test_cleanup"
+		exit "$_r"
+	) >> "$TRASH/.log" 2>&1 </dev/null
+	eval_ret=$?
+	if [ "$eval_ret" = 0 ]; then
+		printf 'ok %d - %s\n' "$test_count" "$1"
+	else
+		test_failures=$((test_failures + 1))
+		printf 'not ok %d - %s\n' "$test_count" "$1"
+		printf '#   failed commands:\n'
+		printf '%s\n' "$2" | sed 's/^/#   /'
+		printf '#   output (last 30 lines):\n'
+		tail -n 30 "$TRASH/.log" | sed 's/^/#   /'
+	fi
+}
+
+# Like test_expect_success, but the body runs in the test file's own shell,
+# so variables it sets (a server's pid, a token) are seen by later tests.
+test_expect_success_here() {
+	test_count=$((test_count + 1))
+	test_cleanup=:
+	printf '# -- %s\n' "$1" >> "$TRASH/.log"
+	eval "$2" >> "$TRASH/.log" 2>&1 </dev/null
+	eval_ret=$?
+	eval "$test_cleanup" >> "$TRASH/.log" 2>&1
+	if [ "$eval_ret" = 0 ]; then
+		printf 'ok %d - %s\n' "$test_count" "$1"
+	else
+		test_failures=$((test_failures + 1))
+		printf 'not ok %d - %s\n' "$test_count" "$1"
+		printf '#   failed commands:\n'
+		printf '%s\n' "$2" | sed 's/^/#   /'
+		printf '#   output (last 30 lines):\n'
+		tail -n 30 "$TRASH/.log" | sed 's/^/#   /'
+	fi
+}
+
+skip_all() {
+	printf '1..0 # SKIP %s\n' "$*"
+	exit 0
+}
+
+test_done() {
+	eval "$test_exit_hooks"
+	printf '1..%d\n' "$test_count"
+	if [ "$test_failures" = 0 ]; then
+		cd "$top_builddir" && rm -rf "$TRASH"
+		exit 0
+	fi
+	printf '# %d of %d failed; see %s\n' "$test_failures" "$test_count" "$TRASH"
+	exit 1
+}
+
+# --- assertions ------------------------------------------------------------
+
+# test_cmp EXPECTED ACTUAL: the files are equal, else show the diff.
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# test_must_fail CMD...: CMD exits non-zero but was not killed by a signal.
+test_must_fail() {
+	"$@"
+	_rc=$?
+	if [ "$_rc" = 0 ]; then
+		echo "test_must_fail: command succeeded: $*"
+		return 1
+	elif [ "$_rc" -gt 128 ]; then
+		echo "test_must_fail: command died of signal $((_rc - 128)): $*"
+		return 1
+	fi
+	return 0
+}
+
+# test_exit_code N CMD...: CMD exits with exactly N.
+test_exit_code() {
+	_want=$1; shift
+	"$@"
+	_rc=$?
+	[ "$_rc" = "$_want" ] || { echo "exit code $_rc, want $_want: $*"; return 1; }
+}
+
+# test_grep PATTERN FILE / test_grep ! PATTERN FILE, with the file shown on failure.
+test_grep() {
+	if [ "$1" = "!" ]; then
+		shift
+		if grep -e "$1" "$2" >/dev/null; then
+			echo "unexpected match for '$1' in $2:"; grep -n -e "$1" "$2"; return 1
+		fi
+		return 0
+	fi
+	grep -e "$1" "$2" >/dev/null && return 0
+	echo "no match for '$1' in $2:"; cat "$2"; return 1
+}
+
+# A fresh random secret of 32 url-safe bytes, and a fresh master key.
+test_secret() {
+	head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-48
+}
+test_master_key() {
+	head -c 32 /dev/urandom | base64 | tr -d '\n'
+}
+
+# Write a complete valid config to "$1" (default ./stripe-sync.conf) with
+# fresh secrets and the database at ./db.sqlite; extra "key = value" lines
+# may follow as further arguments.
+test_write_config() {
+	_f=${1:-stripe-sync.conf}; [ $# -gt 0 ] && shift
+	{
+		echo "# written by t/lib.sh"
+		echo "db_path = $TRASH/db.sqlite"
+		echo "master_key = $(test_master_key)"
+		echo "session_secret = $(test_secret)"
+		echo "callback_secret = $(test_secret)"
+		echo "portal_url = https://portal.test/"
+		echo "cloud_api_url = http://127.0.0.1:9/"
+		echo "log_file = $TRASH/app.log"
+		for _l in "$@"; do echo "$_l"; done
+	} > "$_f" && chmod 600 "$_f"
+}
+
+# The value of KEY in config file FILE.
+test_config_get() {
+	sed -n "s/^$1[ 	]*=[ 	]*//p" "${2:-stripe-sync.conf}" | tail -n 1
+}
