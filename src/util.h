@@ -16,4 +16,9 @@ int	 util_is_rfc3339(const char *s);
 /* Does s[0..len) form valid UTF-8 (no overlongs, no surrogates)? */
 int	 util_utf8_valid(const char *s, size_t len);
 
+/* Format a one-line error message into err (size errsz); either may be
+ * NULL/0, then nothing is written. */
+void	 util_errf(char *err, size_t errsz, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 #endif
