@@ -32,6 +32,10 @@ void	 crypto_wipe(void *p, size_t len);
 char	*b64_encode(const void *in, size_t len);
 int	 b64_decode(const char *in, unsigned char **out, size_t *outlen);
 
+/* URL-safe base64 ('-' and '_'), without padding; allocated, caller
+ * frees.  Used for tokens and for secrets that go into URL paths. */
+char	*b64url_encode(const void *in, size_t len);
+
 /* HKDF-SHA256 (no salt) of ikm with the given info string into out. */
 int	 crypto_hkdf(const void *ikm, size_t ikmlen, const char *info,
 	    unsigned char out[32]);
