@@ -1,1 +1,180 @@
-/* api.c: placeholder, being written */
+/*
+ * api.c: the portal API under /api/v1/, and the one session check that
+ * guards every route of it.
+ *
+ * The portal sends the launch token as "Authorization: Bearer <token>".
+ * Each call re-checks, in this order, and answers a distinct code for each
+ * failure so the portal can tell the user what to do next:
+ *   no bearer token			401 MISSING_TOKEN
+ *   bad format or signature		401 TOKEN_INVALID
+ *   expired				401 SESSION_EXPIRED
+ *   install unknown			403 INSTALL_NOT_FOUND
+ *   install uninstalled		403 APP_UNINSTALLED
+ *   install reinstalled since launch	403 SESSION_REVOKED
+ *   token for another instance		403 INSTANCE_MISMATCH
+ * and then the scope each operation needs (403 MISSING_PERMISSION).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "valid.h"
+
+static int
+deny(struct resp *resp, int status, const char *code, const char *msg)
+{
+	if (status == 401)
+		resp->www_authenticate = "Bearer";
+	resp_error(resp, status, code, NULL, msg);
+	return 0;
+}
+
+/* The token from "Bearer <token>" (scheme case-insensitive), or NULL. */
+static const char *
+bearer(const char *h)
+{
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h == '\0' ? NULL : h;
+}
+
+int
+session_verify(struct app *app, const struct req *req, struct resp *resp,
+    struct session *s)
+{
+	struct install	 in;
+	const char	*tok;
+	int		 rc, ok = 0;
+
+	memset(s, 0, sizeof(*s));
+	if ((tok = bearer(req->authorization)) == NULL)
+		return deny(resp, 401, "MISSING_TOKEN", "launch the app from "
+		    "Blnk Cloud to get a session");
+
+	switch (token_verify(app->cf, tok, req->now, &s->tok)) {
+	case TOKEN_OK:
+		break;
+	case TOKEN_EXPIRED:
+		return deny(resp, 401, "SESSION_EXPIRED", "your session has "
+		    "expired: launch the app again from Blnk Cloud");
+	default:
+		return deny(resp, 401, "TOKEN_INVALID", "the session token "
+		    "is not valid: launch the app again from Blnk Cloud");
+	}
+	snprintf(resp->install, sizeof(resp->install), "%s",
+	    s->tok.install_id);
+
+	if ((rc = db_install_get(app->db, s->tok.install_id, &in)) < 0) {
+		log_error("session: reading the install: %s",
+		    db_errmsg(app->db));
+		resp_error(resp, 503, "DATABASE_UNAVAILABLE", NULL,
+		    "the install could not be read; retry later");
+		return 0;
+	} else if (rc == 0)
+		return deny(resp, 403, "INSTALL_NOT_FOUND", "this session "
+		    "belongs to no known install");
+
+	if (in.status != INSTALL_ACTIVE)
+		deny(resp, 403, "APP_UNINSTALLED", "the app has been "
+		    "uninstalled from this instance");
+	else if (in.generation != s->tok.generation)
+		deny(resp, 403, "SESSION_REVOKED", "the app was reinstalled "
+		    "after this session began: launch it again");
+	else if (strcmp(in.instance_id, s->tok.instance_id) != 0)
+		deny(resp, 403, "INSTANCE_MISMATCH", "this session belongs "
+		    "to another instance");
+	else if ((s->scopes = json_tokener_parse(in.granted_permissions))
+	    == NULL || !json_object_is_type(s->scopes, json_type_array)) {
+		log_error("session: stored permissions are not a JSON array");
+		resp_error(resp, 500, "INTERNAL", NULL, "corrupt install "
+		    "record");
+	} else
+		ok = 1;
+	install_free(&in);
+	if (!ok)
+		session_free(s);
+	return ok;
+}
+
+void
+session_free(struct session *s)
+{
+	json_object_put(s->scopes);
+	s->scopes = NULL;
+}
+
+int
+session_require(const struct session *s, const char *scope,
+    struct resp *resp)
+{
+	size_t	 i, n;
+	char	 msg[128];
+
+	n = json_object_array_length(s->scopes);
+	for (i = 0; i < n; i++)
+		if (strcmp(json_object_get_string(
+		    json_object_array_get_idx(s->scopes, i)), scope) == 0 &&
+		    valid_known_scope(scope))
+			return 1;
+	snprintf(msg, sizeof(msg), "this install was not granted %s; "
+	    "reinstall the app with that permission", scope);
+	resp_error(resp, 403, "MISSING_PERMISSION", NULL, msg);
+	return 0;
+}
+
+/* GET /api/v1/context: who this session is for.  Never a key. */
+void
+api_context(struct app *app, const struct req *req, struct resp *resp)
+{
+	struct session		 s;
+	struct json_object	*o, *granted, *ignored, *it;
+	struct tm		 tm;
+	time_t			 exp;
+	char			 when[32];
+	size_t			 i, n;
+
+	if (!session_verify(app, req, resp, &s))
+		return;
+	o = json_object_new_object();
+	granted = json_object_new_array();
+	ignored = json_object_new_array();
+	if (o == NULL || granted == NULL || ignored == NULL) {
+		json_object_put(o);
+		json_object_put(granted);
+		json_object_put(ignored);
+		session_free(&s);
+		resp_json(resp, 500, NULL);
+		return;
+	}
+	n = json_object_array_length(s.scopes);
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(s.scopes, i);
+		json_object_array_add(
+		    valid_known_scope(json_object_get_string(it)) ?
+		    granted : ignored, json_object_get(it));
+	}
+	exp = (time_t)s.tok.expires;
+	gmtime_r(&exp, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	json_object_object_add(o, "installed_app_id",
+	    json_object_new_string(s.tok.install_id));
+	json_object_object_add(o, "instance_id",
+	    json_object_new_string(s.tok.instance_id));
+	json_object_object_add(o, "granted_permissions", granted);
+	json_object_object_add(o, "ignored_permissions", ignored);
+	json_object_object_add(o, "expires_at", json_object_new_string(when));
+	session_free(&s);
+	resp_json(resp, 200, o);
+}

@@ -1,0 +1,106 @@
+/*
+ * http.h: a request as the handlers see it, the response they fill in, and
+ * the routing between them.  Nothing here knows about FastCGI: fcgi-main.c
+ * builds a struct req from the FastCGI parameters and writes the struct
+ * resp back, so the handlers can be tested in-process (t/unit/test-router).
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+struct conf;
+struct db;
+struct json_object;
+
+enum method {
+	METHOD_GET,
+	METHOD_HEAD,
+	METHOD_POST,
+	METHOD_PUT,
+	METHOD_PATCH,
+	METHOD_DELETE,
+	METHOD_OPTIONS,
+	METHOD_OTHER,
+	METHOD__MAX
+};
+
+extern const char *const method_names[METHOD__MAX];
+
+struct req {
+	enum method	 method;
+	const char	*path;		/* without the query string */
+	const char	*content_type;	/* NULL if absent */
+	const char	*authorization;	/* NULL if absent */
+	const char	*body;		/* may hold NULs; NULL if none */
+	size_t		 bodylen;
+	int		 body_too_large; /* longer than BODY_MAX, not read */
+	int64_t		 now;		/* unix seconds, for tokens */
+};
+
+struct resp {
+	int		 status;
+	char		*body;		/* allocated JSON text */
+	const char	*allow;		/* Allow header for 405, or NULL */
+	const char	*www_authenticate; /* for 401, or NULL */
+	const char	*route;		/* route name for the log line */
+	char		 install[128 + 1]; /* install id, for the log */
+};
+
+/* Everything a handler may use.  One per process. */
+struct app {
+	const struct conf	*cf;
+	struct db		*db;
+};
+
+/* Route a request and fill in *resp (always, even on internal errors).
+ * The caller frees resp->body with resp_free(). */
+void		 http_handle(struct app *app, const struct req *req,
+		    struct resp *resp);
+void		 resp_free(struct resp *resp);
+
+enum method	 http_method(const char *name);
+const char	*http_status_text(int status);
+
+/* Fill resp with {"error":{"code":..,"message":..[,"field":..]}}.
+ * field may be NULL. */
+void		 resp_error(struct resp *resp, int status, const char *code,
+		    const char *field, const char *message);
+
+/* Fill resp with the serialised object; takes ownership of obj. */
+void		 resp_json(struct resp *resp, int status,
+		    struct json_object *obj);
+
+/* The handlers (one file each). */
+void		 callback_handle(struct app *, const struct req *,
+		    struct resp *);
+void		 portal_handle(struct app *, const struct req *,
+		    struct resp *);
+void		 health_handle(struct app *, const struct req *,
+		    struct resp *);
+void		 api_context(struct app *, const struct req *, struct resp *);
+
+/* A verified portal session, from the Bearer token of an /api/v1/ call. */
+struct session {
+	struct token	 tok;
+	struct json_object *scopes;	/* granted_permissions, owned */
+};
+
+/*
+ * The one check for every /api/v1/ route: Bearer token signature, expiry,
+ * install exists, is active, same generation and instance.  Returns 1 with
+ * *s filled (caller calls session_free), or 0 with resp filled (401/403).
+ */
+int		 session_verify(struct app *, const struct req *,
+		    struct resp *, struct session *s);
+void		 session_free(struct session *s);
+
+/* Was "scope" granted and is it one we honour?  0 fills resp with 403
+ * MISSING_PERMISSION naming the scope. */
+int		 session_require(const struct session *s, const char *scope,
+		    struct resp *resp);
+
+#endif

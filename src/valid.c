@@ -1,1 +1,273 @@
-/* valid.c: placeholder, being written */
+/*
+ * valid.c: checking untrusted request bodies.  See valid.h.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "util.h"
+#include "valid.h"
+
+/* Length and character rules per field type. */
+static const struct {
+	size_t		 min;
+	size_t		 max;
+	const char	*extra;		/* allowed besides [A-Za-z0-9] */
+	int		 lower_only;	/* letters must be lower case */
+	int		 printable;	/* any of 0x21..0x7e instead */
+} rules[FT__MAX] = {
+	[FT_ID] =	{ 1, ID_MAX, "_.:-", 0, 0 },
+	[FT_IDEMKEY] =	{ 1, 256, "_.:-", 0, 0 },
+	[FT_APIKEY] =	{ 8, 512, NULL, 0, 1 },
+	[FT_PREFIX] =	{ 1, 64, "_.-", 0, 0 },
+	[FT_TIME] =	{ 20, 64, NULL, 0, 1 },
+	[FT_WORD] =	{ 1, 64, "_.:-", 0, 0 },
+	[FT_SCOPES] =	{ 1, 64, "_.:-", 1, 0 },
+};
+
+static const char *const known_scopes[] = {
+	"data:read", "data:write", "alerts:read", "alerts:write", NULL
+};
+
+int
+valid_known_scope(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; known_scopes[i] != NULL; i++)
+		if (strcmp(s, known_scopes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+valid_string(enum ftype t, const char *s, size_t len)
+{
+	size_t		 i;
+	unsigned char	 c;
+
+	if (t >= FT__MAX || len < rules[t].min || len > rules[t].max)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (rules[t].printable) {
+			if (c < 0x21 || c > 0x7e)
+				return 0;
+			continue;
+		}
+		if (isdigit(c) || islower(c))
+			continue;
+		if (isupper(c) && !rules[t].lower_only)
+			continue;
+		if (c != '\0' && strchr(rules[t].extra, c) != NULL)
+			continue;
+		return 0;
+	}
+	if (t == FT_TIME)
+		return util_is_rfc3339(s);
+	return 1;
+}
+
+static int
+fail(struct verr *e, int status, const char *code, const char *field,
+    const char *msg)
+{
+	e->status = status;
+	e->code = code;
+	e->field = field;
+	snprintf(e->message, sizeof(e->message), "%s", msg);
+	return 0;
+}
+
+/*
+ * Is the media type application/json, ignoring case, surrounding
+ * blanks and any parameters (";charset=utf-8")?
+ */
+static int
+is_json_type(const char *ct)
+{
+	size_t	 n = sizeof("application/json") - 1;
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/*
+ * json-c's strict mode (0.16) still takes single-quoted strings.  Returns
+ * 0 if a single quote stands outside a double-quoted string.
+ */
+static int
+no_single_quotes(const char *s, size_t len)
+{
+	size_t	 i;
+	int	 in = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in && s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			in = !in;
+		else if (!in && s[i] == '\'')
+			return 0;
+	}
+	return 1;
+}
+
+struct json_object *
+valid_body(const char *content_type, const char *body, size_t len,
+    int too_large, struct verr *e)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	size_t			 end;
+
+	if (too_large) {
+		fail(e, 413, "BODY_TOO_LARGE", "body",
+		    "request body is larger than 64 KiB");
+		return NULL;
+	}
+	if (!is_json_type(content_type)) {
+		fail(e, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
+		    "Content-Type must be application/json");
+		return NULL;
+	}
+	if (len == 0) {
+		fail(e, 400, "INVALID_JSON", "body", "request body is empty");
+		return NULL;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		fail(e, 400, "INVALID_BODY", "body",
+		    "request body contains a NUL byte");
+		return NULL;
+	}
+	if (!util_utf8_valid(body, len)) {
+		fail(e, 400, "INVALID_UTF8", "body",
+		    "request body is not valid UTF-8");
+		return NULL;
+	}
+
+	if (!no_single_quotes(body, len)) {
+		fail(e, 400, "INVALID_JSON", "body",
+		    "request body is not valid JSON");
+		return NULL;
+	}
+	if ((tok = json_tokener_new_ex(16)) == NULL) {
+		fail(e, 500, "INTERNAL", "body", "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (obj == NULL ||
+	    json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(obj);
+		json_tokener_free(tok);
+		fail(e, 400, "INVALID_JSON", "body",
+		    "request body is not valid JSON");
+		return NULL;
+	}
+	json_tokener_free(tok);
+
+	/* Only blanks may follow the value. */
+	for (; end < len; end++)
+		if (strchr(" \t\r\n", body[end]) == NULL) {
+			json_object_put(obj);
+			fail(e, 400, "INVALID_JSON", "body",
+			    "request body has data after the JSON value");
+			return NULL;
+		}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		fail(e, 400, "INVALID_JSON", "body",
+		    "request body must be a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+/* Check one scopes array; 1 if good, else 0 with *e filled. */
+static int
+check_scopes(struct json_object *arr, const char *name, struct verr *e)
+{
+	struct json_object	*it;
+	size_t			 i, n;
+
+	if (!json_object_is_type(arr, json_type_array))
+		return fail(e, 400, "INVALID_FIELD", name,
+		    "must be an array of permission strings");
+	if ((n = json_object_array_length(arr)) > SCOPES_MAX)
+		return fail(e, 400, "INVALID_FIELD", name,
+		    "has too many entries");
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(it, json_type_string) ||
+		    !valid_string(FT_SCOPES, json_object_get_string(it),
+		    (size_t)json_object_get_string_len(it)) ||
+		    strlen(json_object_get_string(it)) !=
+		    (size_t)json_object_get_string_len(it))
+			return fail(e, 400, "INVALID_FIELD", name,
+			    "entries must be permission names such as "
+			    "data:read");
+	}
+	return 1;
+}
+
+int
+valid_fields(struct json_object *obj, const struct field *tab, size_t n,
+    struct fieldval *val, struct verr *e)
+{
+	struct json_object	*v;
+	const char		*s;
+	size_t			 i, len;
+	char			 msg[128];
+
+	memset(val, 0, n * sizeof(*val));
+	for (i = 0; i < n; i++) {
+		if (!json_object_object_get_ex(obj, tab[i].name, &v) ||
+		    v == NULL) {
+			if (tab[i].required)
+				return fail(e, 400, "MISSING_FIELD",
+				    tab[i].name, "is required");
+			continue;
+		}
+		if (tab[i].type == FT_SCOPES) {
+			if (!check_scopes(v, tab[i].name, e))
+				return 0;
+			val[i].present = 1;
+			val[i].scopes = v;
+			continue;
+		}
+		if (!json_object_is_type(v, json_type_string))
+			return fail(e, 400, "INVALID_FIELD", tab[i].name,
+			    "must be a string");
+		s = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if (strlen(s) != len)
+			return fail(e, 400, "INVALID_FIELD", tab[i].name,
+			    "contains a NUL character");
+		if (!valid_string(tab[i].type, s, len)) {
+			snprintf(msg, sizeof(msg), "%s",
+			    tab[i].type == FT_TIME ?
+			    "must be an RFC 3339 timestamp" :
+			    "has a bad length or characters that are not "
+			    "allowed");
+			return fail(e, 400, "INVALID_FIELD", tab[i].name, msg);
+		}
+		val[i].present = 1;
+		val[i].s = s;
+		val[i].len = len;
+	}
+	return 1;
+}

@@ -1,0 +1,79 @@
+/*
+ * valid.h: turning an untrusted request body into typed, checked values.
+ *
+ * Every input field is declared in a table (struct field) with the type that
+ * says which characters, lengths and JSON types it accepts.  valid_body()
+ * checks the raw bytes (size, NUL, UTF-8), parses the JSON strictly, and
+ * valid_fields() fills a parallel array of values.  Handlers read only those
+ * values; a missing or bad value is a 400 that names the field.
+ */
+#ifndef VALID_H
+#define VALID_H
+
+#include <stddef.h>
+
+struct json_object;
+
+#define BODY_MAX	(64 * 1024)	/* largest request body we read */
+#define ID_MAX		128		/* ids from Cloud */
+#define SCOPES_MAX	32		/* entries in granted_permissions */
+
+enum ftype {
+	FT_ID,		/* 1..128 of [A-Za-z0-9_.:-] */
+	FT_IDEMKEY,	/* 1..256 of [A-Za-z0-9_.:-] */
+	FT_APIKEY,	/* 8..512 printable ASCII, no space */
+	FT_PREFIX,	/* 1..64 of [A-Za-z0-9_.-] */
+	FT_TIME,	/* RFC 3339 timestamp */
+	FT_WORD,	/* 1..64 of [A-Za-z0-9_.:-], e.g. an event type */
+	FT_SCOPES,	/* array of 0..32 scope words [a-z0-9_.:-] */
+	FT__MAX
+};
+
+struct field {
+	const char	*name;
+	enum ftype	 type;
+	int		 required;
+};
+
+/* One validated value.  For FT_SCOPES, "scopes" is the array (borrowed
+ * from the parsed object, which the caller keeps alive). */
+struct fieldval {
+	int			 present;
+	const char		*s;
+	size_t			 len;
+	struct json_object	*scopes;
+};
+
+/* What was wrong and with which field; the message never holds a value. */
+struct verr {
+	const char	*code;		/* e.g. "INVALID_FIELD" */
+	const char	*field;		/* e.g. "installed_app_id", "body" */
+	char		 message[160];
+	int		 status;	/* 400, 413 or 415 */
+};
+
+/*
+ * Check a request body: content type application/json (parameters
+ * allowed), size, no NUL bytes, valid UTF-8, one strict JSON object and
+ * nothing after it.  Returns the parsed object (caller json_object_put()s)
+ * or NULL with *e filled.  "too_large" is set by the caller when the body
+ * was longer than BODY_MAX and therefore not read.
+ */
+struct json_object *valid_body(const char *content_type, const char *body,
+		    size_t len, int too_large, struct verr *e);
+
+/*
+ * Check every field of tab[0..n) in obj into val[0..n).  Fields not in the
+ * table are ignored.  A JSON null counts as absent.  Returns 1, or 0 with
+ * *e naming the first bad field.
+ */
+int		 valid_fields(struct json_object *obj, const struct field *tab,
+		    size_t n, struct fieldval *val, struct verr *e);
+
+/* Is s[0..len) a well-formed value of type t (FT_SCOPES: one scope)? */
+int		 valid_string(enum ftype t, const char *s, size_t len);
+
+/* The scopes Cloud documents; others are stored but never honoured. */
+int		 valid_known_scope(const char *s);
+
+#endif
