@@ -52,8 +52,9 @@ test_expect_success() {
 		_r=$?
 		eval "$test_cleanup"
 		exit "$_r"
-	) >> "$TRASH/.log" 2>&1 </dev/null
+	) > "$TRASH/.out" 2>&1 </dev/null
 	eval_ret=$?
+	cat "$TRASH/.out" >> "$TRASH/.log"
 	if [ "$eval_ret" = 0 ]; then
 		printf 'ok %d - %s\n' "$test_count" "$1"
 	else
@@ -62,7 +63,7 @@ test_expect_success() {
 		printf '#   failed commands:\n'
 		printf '%s\n' "$2" | sed 's/^/#   /'
 		printf '#   output (last 30 lines):\n'
-		tail -n 30 "$TRASH/.log" | sed 's/^/#   /'
+		tail -n 40 "$TRASH/.out" | sed 's/^/#   /'
 	fi
 }
 
@@ -72,9 +73,10 @@ test_expect_success_here() {
 	test_count=$((test_count + 1))
 	test_cleanup=:
 	printf '# -- %s\n' "$1" >> "$TRASH/.log"
-	eval "$2" >> "$TRASH/.log" 2>&1 </dev/null
+	eval "$2" > "$TRASH/.out" 2>&1 </dev/null
 	eval_ret=$?
-	eval "$test_cleanup" >> "$TRASH/.log" 2>&1
+	eval "$test_cleanup" >> "$TRASH/.out" 2>&1
+	cat "$TRASH/.out" >> "$TRASH/.log"
 	if [ "$eval_ret" = 0 ]; then
 		printf 'ok %d - %s\n' "$test_count" "$1"
 	else
@@ -83,7 +85,7 @@ test_expect_success_here() {
 		printf '#   failed commands:\n'
 		printf '%s\n' "$2" | sed 's/^/#   /'
 		printf '#   output (last 30 lines):\n'
-		tail -n 30 "$TRASH/.log" | sed 's/^/#   /'
+		tail -n 40 "$TRASH/.out" | sed 's/^/#   /'
 	fi
 }
 

@@ -1,0 +1,116 @@
+# t/fcgi.sh: run a pool of real stripe-sync.fcgi workers under spawn-fcgi
+# and talk real FastCGI to them with cgi-fcgi (from libfcgi-bin).  Source it
+# after t/lib.sh.
+#
+#   fcgi_setup            config with fresh secrets + migrated database
+#   fcgi_start [N]        N workers (default 4) on a unix socket
+#   fcgi_req METHOD PATH [BODYFILE [CONTENT_TYPE [AUTHORIZATION]]]
+#                         -> $HTTP_STATUS, resp.head, resp.body
+#   fcgi_stop             stop the workers (also run at exit)
+
+: "${SPAWN_FCGI:=$(command -v spawn-fcgi)}"
+: "${CGI_FCGI:=$(command -v cgi-fcgi)}"
+[ -n "$SPAWN_FCGI" ] && [ -x "$SPAWN_FCGI" ] ||
+	skip_all "spawn-fcgi is not installed (Debian package: spawn-fcgi)"
+[ -n "$CGI_FCGI" ] && [ -x "$CGI_FCGI" ] ||
+	skip_all "cgi-fcgi is not installed (Debian package: libfcgi-bin)"
+command -v jq >/dev/null || skip_all "jq is not installed (Debian package: jq)"
+
+CONF="$TRASH/stripe-sync.conf"
+# Unix socket paths are limited to 108 bytes: keep it short.
+FCGI_DIR=$(mktemp -d /tmp/ssfcgi.XXXXXX) || exit 99
+FCGI_SOCK="$FCGI_DIR/sock"
+FCGI_PIDS="$FCGI_DIR/pids"
+
+fcgi_setup() {
+	test_write_config "$CONF" "$@" &&
+	stripe-syncctl --config "$CONF" migrate >/dev/null &&
+	SECRET=$(test_config_get callback_secret "$CONF") &&
+	CB="/api/callback/$SECRET" &&
+	PORTAL="/api/portal/$SECRET"
+}
+
+fcgi_start() {
+	rm -f "$FCGI_SOCK" "$FCGI_PIDS"
+	"$SPAWN_FCGI" -s "$FCGI_SOCK" -F "${1:-4}" -P "$FCGI_PIDS" -- \
+		"$top_builddir/stripe-sync.fcgi" --config "$CONF" \
+		>>"$TRASH/spawn.log" 2>&1 || return 1
+	# spawn-fcgi returns once the socket exists and the children are forked;
+	# wait for each worker's readiness line in the log.
+	_n=0
+	while [ "$(grep -c 'worker ready' "$TRASH/app.log" 2>/dev/null)" -lt \
+	    "$((${FCGI_READY_BASE:-0} + ${1:-4}))" ]; do
+		_n=$((_n + 1))
+		[ "$_n" -lt 500 ] || { echo "workers did not start"; cat "$TRASH/app.log"; return 1; }
+		sleep 0.01
+	done
+	FCGI_READY_BASE=$(grep -c 'worker ready' "$TRASH/app.log")
+}
+
+fcgi_stop() {
+	[ -f "$FCGI_PIDS" ] && kill $(cat "$FCGI_PIDS") 2>/dev/null
+	rm -f "$FCGI_PIDS" "$FCGI_SOCK"
+	return 0
+}
+test_at_exit 'fcgi_stop; rm -rf "$FCGI_DIR"'
+
+# fcgi_req METHOD PATH [BODYFILE [CONTENT_TYPE [AUTHORIZATION]]]
+# CONTENT_TYPE "-" sends none.  Writes resp.raw, resp.head, resp.body.
+fcgi_req() {
+	_b=${3:-/dev/null}
+	_ct=${4-application/json}
+	_auth=${5-}
+	_has_auth=${5+y}
+	set -- REQUEST_METHOD="$1" REQUEST_URI="$2" SCRIPT_NAME="$2" \
+		GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
+		CONTENT_LENGTH="$(wc -c < "$_b" | tr -d ' ')"
+	[ -z "$_has_auth" ] || set -- "$@" HTTP_AUTHORIZATION="$_auth"
+	[ "$_ct" = "-" ] || set -- "$@" CONTENT_TYPE="$_ct"
+	env -i "$@" "$CGI_FCGI" -bind -connect "$FCGI_SOCK" < "$_b" > resp.raw ||
+		{ echo "cgi-fcgi failed"; return 1; }
+	sed -n '1,/^\r$/p' resp.raw | tr -d '\r' > resp.head
+	sed '1,/^\r$/d' resp.raw > resp.body
+	HTTP_STATUS=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' resp.head)
+}
+
+# expect_status CODE: the last response had that status.
+expect_status() {
+	[ "$HTTP_STATUS" = "$1" ] && return 0
+	echo "status '$HTTP_STATUS', want $1:"; cat resp.raw; echo; return 1
+}
+
+# expect_error STATUS CODE [FIELD]: a JSON error with that code (and field).
+expect_error() {
+	expect_status "$1" &&
+	[ "$(jq -r .error.code resp.body)" = "$2" ] &&
+	{ [ -z "${3-}" ] || [ "$(jq -r .error.field resp.body)" = "$3" ]; } ||
+	{ echo "want error $1 $2 ${3-}:"; cat resp.body; echo; return 1; }
+}
+
+# install_event FILE ID [KEY [IDEM [SCOPES_JSON [INSTANCE]]]]: an install event.
+install_event() {
+	jq -n --arg id "$2" --arg key "${3:-blnk_test_$2_0123456789abcdef}" \
+		--arg idem "${4:-install:$2}" --argjson scopes "${5:-[\"data:read\",\"data:write\",\"alerts:write\"]}" \
+		--arg inst "${6:-inst_1}" \
+		'{installed_app_id:$id, app_id:"app_1", instance_id:$inst,
+		  api_key:$key, api_key_prefix:($key[0:9]),
+		  granted_permissions:$scopes, idempotency_key:$idem}' > "$1"
+}
+
+# uninstall_event FILE ID [IDEM [INSTANCE]]
+uninstall_event() {
+	jq -n --arg id "$2" --arg idem "${3:-uninstall:$2}" --arg inst "${4:-inst_1}" \
+		'{installed_app_id:$id, app_id:"app_1", instance_id:$inst,
+		  uninstalled_at:"2026-04-21T12:00:00Z", idempotency_key:$idem}' > "$1"
+}
+
+# launch_event FILE ID [APP [INSTANCE]]
+launch_event() {
+	jq -n --arg id "$2" --arg app "${3:-app_1}" --arg inst "${4:-inst_1}" \
+		'{installed_app_id:$id, app_id:$app, instance_id:$inst}' > "$1"
+}
+
+# sql QUERY: run a query against the test database.
+sql() {
+	sqlite3 -batch "$TRASH/db.sqlite" "$1"
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+test_description='the three binaries exist, print their version and usage'
+. "$top_srcdir/t/lib.sh"
+
+for b in stripe-sync.fcgi stripe-syncd stripe-syncctl; do
+	test_expect_success "$b --version prints the package version" "
+		$b --version > out &&
+		test_grep '^$b [0-9][0-9.]*\$' out
+	"
+	test_expect_success "$b --help exits 0 and mentions --config" "
+		$b --help > out && grep -q -e '--config' out
+	"
+	test_expect_success "$b rejects an unknown option with exit 2" "
+		test_exit_code 2 $b --no-such-option 2> err && test -s err
+	"
+done
+
+test_expect_success 'COPYING holds the ISC license' '
+	test_grep "Permission to use, copy, modify, and/or distribute this software" "$top_srcdir/COPYING"
+'
+
+test_done

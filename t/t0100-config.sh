@@ -1,0 +1,194 @@
+#!/bin/sh
+test_description='configuration: loading, validation, environment, _file keys'
+. "$top_srcdir/t/lib.sh"
+
+# set_key FILE KEY VALUE: replace every KEY line of FILE with "KEY = VALUE"
+# (kept mode 600: a loader may refuse a configuration others can read).
+set_key() {
+	grep -v "^$2[ 	]*=" "$1" > "$1.new"
+	echo "$2 = $3" >> "$1.new"
+	mv "$1.new" "$1" && chmod 600 "$1"
+}
+
+# set_key_in KEY VALUE FILE: set_key with the file last, for the table.
+set_key_in() {
+	set_key "$3" "$1" "$2"
+}
+
+# no_secret_in OUTPUT CONF: no secret value of CONF (nor its first 12
+# characters) appears in the file OUTPUT.  Keys absent from CONF are
+# skipped; the misspelt sesion_secret counts as a secret too.
+no_secret_in() {
+	for _k in master_key session_secret callback_secret sesion_secret; do
+		_v=$(test_config_get "$_k" "$2")
+		test -n "$_v" || continue
+		_p=$(printf '%s' "$_v" | cut -c1-12)
+		if grep -F -e "$_p" "$1" >/dev/null; then
+			echo "value of $_k from $2 appears in $1:"; cat "$1"
+			return 1
+		fi
+	done
+}
+
+# --- good configurations -------------------------------------------------------
+
+test_expect_success 'check-config accepts a good config' '
+	test_write_config &&
+	stripe-syncctl -c stripe-sync.conf check-config >out 2>err &&
+	test_grep "^configuration OK: .*stripe-sync.conf" out
+'
+
+test_expect_success 'check-config on a good config prints no secret' '
+	stripe-syncctl -c stripe-sync.conf check-config >out 2>err &&
+	cat out err >all &&
+	no_secret_in all stripe-sync.conf
+'
+
+test_expect_success 'check-config finds the file through STRIPE_SYNC_CONF' '
+	STRIPE_SYNC_CONF="$TRASH/stripe-sync.conf" \
+		stripe-syncctl check-config >out &&
+	test_grep "^configuration OK: .*stripe-sync.conf" out
+'
+
+test_expect_success '-c wins over STRIPE_SYNC_CONF' '
+	STRIPE_SYNC_CONF="$TRASH/nosuch.conf" \
+		stripe-syncctl -c stripe-sync.conf check-config >out &&
+	test_grep "^configuration OK: .*stripe-sync.conf" out
+'
+
+test_expect_success 'a missing -c file exits 3' '
+	test_exit_code 3 stripe-syncctl -c "$TRASH/nosuch.conf" check-config \
+		>out 2>err &&
+	test_grep "^stripe-syncctl: configuration: " err &&
+	! test -s out
+'
+
+test_expect_success 'a missing $STRIPE_SYNC_CONF file exits 3' '
+	STRIPE_SYNC_CONF="$TRASH/nosuch.conf" &&
+	export STRIPE_SYNC_CONF &&
+	test_exit_code 3 stripe-syncctl check-config 2>err &&
+	test_grep "^stripe-syncctl: configuration: " err
+'
+
+test_expect_success 'env override STRIPE_SYNC_SESSION_TTL=300 is accepted' '
+	STRIPE_SYNC_SESSION_TTL=300 \
+		stripe-syncctl -c stripe-sync.conf check-config >out &&
+	test_grep "configuration OK" out
+'
+
+test_expect_success 'env override STRIPE_SYNC_SESSION_TTL=1000 is rejected (the environment is read)' '
+	test_exit_code 3 env STRIPE_SYNC_SESSION_TTL=1000 \
+		stripe-syncctl -c stripe-sync.conf check-config 2>err &&
+	test_grep "session_ttl" err
+'
+
+test_expect_success 'env STRIPE_SYNC_MASTER_KEY fills a key missing from the file' '
+	test_write_config nokey.conf &&
+	sed -i "/^master_key/d" nokey.conf &&
+	STRIPE_SYNC_MASTER_KEY=$(test_master_key) \
+		stripe-syncctl -c nokey.conf check-config >out &&
+	test_grep "configuration OK" out
+'
+
+test_expect_success 'master_key_file works' '
+	test_write_config keyfile.conf &&
+	test_config_get master_key keyfile.conf >master.key &&
+	chmod 600 master.key &&
+	sed -i "/^master_key/d" keyfile.conf &&
+	echo "master_key_file = $TRASH/master.key" >>keyfile.conf &&
+	stripe-syncctl -c keyfile.conf check-config >out &&
+	test_grep "configuration OK" out
+'
+
+test_expect_success 'master_key_file naming a missing file exits 3 naming the key' '
+	test_write_config nofile.conf &&
+	sed -i "/^master_key/d" nofile.conf &&
+	echo "master_key_file = $TRASH/nosuch.key" >>nofile.conf &&
+	test_exit_code 3 stripe-syncctl -c nofile.conf check-config 2>err &&
+	test_grep "master_key" err
+'
+
+test_expect_success 'both master_key and master_key_file exit 3 naming the key' '
+	test_write_config both.conf &&
+	echo "master_key_file = $TRASH/master.key" >>both.conf &&
+	test_exit_code 3 stripe-syncctl -c both.conf check-config 2>err &&
+	test_grep "master_key" err &&
+	no_secret_in err both.conf
+'
+
+# --- bad configurations, one per line: name | key named | how to break it ----
+#
+# Each gives two tests: exit 3 with a message naming the key, and no secret
+# value (from anywhere in the file) in that message.
+
+n=0
+while IFS='|' read -r name key how; do
+	n=$((n + 1))
+	test_expect_success "check-config rejects $name (exit 3, names $key)" "
+		test_write_config bad$n.conf &&
+		$how bad$n.conf &&
+		test_exit_code 3 stripe-syncctl -c bad$n.conf check-config \
+			>out$n 2>err$n &&
+		test_grep '^stripe-syncctl: configuration: .*$key' err$n &&
+		! test -s out$n
+	"
+	test_expect_success "check-config rejects $name without printing a secret" "
+		cat out$n err$n >all$n &&
+		no_secret_in all$n bad$n.conf
+	"
+done <<'EOF'
+missing master_key|master_key|sed -i '/^master_key/d'
+missing session_secret|session_secret|sed -i '/^session_secret/d'
+missing callback_secret|callback_secret|sed -i '/^callback_secret/d'
+master_key of 16 bytes|master_key|set_key_in master_key "$(head -c 16 /dev/urandom | base64)"
+master_key not base64|master_key|set_key_in master_key 'not*base64!this-is-no-key-xyzzy-0123456789abcdefg'
+session_secret of 31 bytes|session_secret|set_key_in session_secret "$(test_secret | cut -c1-31)"
+http cloud_api_url to a non-loopback host|cloud_api_url|set_key_in cloud_api_url http://cloud.example.com/
+unknown key sesion_secret|sesion_secret|set_key_in sesion_secret "$(test_secret)"
+session_ttl 1000|session_ttl|set_key_in session_ttl 1000
+EOF
+
+test_expect_success 'unknown env STRIPE_SYNC_MASTER_KY exits 3 naming it' '
+	v=$(test_master_key) &&
+	test_exit_code 3 env STRIPE_SYNC_MASTER_KY="$v" \
+		stripe-syncctl -c stripe-sync.conf check-config >out 2>err &&
+	grep -i "master_ky" err &&
+	! grep -F -e "$v" err &&
+	no_secret_in err stripe-sync.conf
+'
+
+# --- the other binaries refuse a bad configuration the same way -----------------
+
+test_expect_success 'setup: a config with a 16-byte master_key' '
+	test_write_config short.conf &&
+	set_key short.conf master_key "$(head -c 16 /dev/urandom | base64)"
+'
+
+test_expect_success 'stripe-sync.fcgi --config with a bad config exits 3 naming the key' '
+	test_exit_code 3 stripe-sync.fcgi --config short.conf >out 2>err &&
+	test_grep "master_key" err
+'
+
+test_expect_success 'stripe-sync.fcgi prints no secret of the bad config' '
+	cat out err >all &&
+	no_secret_in all short.conf
+'
+
+test_expect_success 'stripe-syncd --config with a bad config exits 3 naming the key' '
+	test_exit_code 3 stripe-syncd --config short.conf >out 2>err &&
+	test_grep "master_key" err
+'
+
+test_expect_success 'stripe-syncd prints no secret of the bad config' '
+	cat out err >all &&
+	no_secret_in all short.conf
+'
+
+test_expect_success 'stripe-syncd -c with a config missing session_secret exits 3' '
+	test_write_config nosess.conf &&
+	sed -i "/^session_secret/d" nosess.conf &&
+	test_exit_code 3 stripe-syncd -c nosess.conf >out 2>err &&
+	test_grep "session_secret" err
+'
+
+test_done
