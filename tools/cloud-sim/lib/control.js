@@ -1,0 +1,134 @@
+'use strict';
+/*
+ * The JSON control API under /_sim/, for tests and scripts.  It does what
+ * the dashboard does (register, install, uninstall, redeliver, launch)
+ * and more: fault injection, the audit log, a Core dump, reset.
+ *
+ * A browser page on another origin must not drive it: POSTs carrying a
+ * foreign Origin header, or a body type a cross-site form can send
+ * without a CORS preflight, are refused.
+ */
+
+const { readBody, parseJsonObject, sendJson } = require('./http-util');
+
+/* Body types a cross-site page can POST without a preflight. */
+const SIMPLE_TYPES = ['application/x-www-form-urlencoded',
+    'multipart/form-data', 'text/plain'];
+
+/* Returns true when a POST could have come from a cross-site page. */
+function crossSite(req, origins) {
+	const origin = req.headers.origin;
+	if (origin !== undefined && !origins.includes(origin))
+		return true;
+	const type = String(req.headers['content-type'] || '')
+	    .split(';')[0].trim().toLowerCase();
+	return SIMPLE_TYPES.includes(type);
+}
+
+/* Returns the JSON dump of one instance's Core and alerts. */
+function coreDump(cloud, instanceId) {
+	const core = cloud.coreFor(instanceId);
+	return {
+		instance_id: instanceId,
+		ledgers: core.list('ledgers'), balances: core.list('balances'),
+		identities: core.list('identities'),
+		transactions: core.list('transactions'),
+		alerts: cloud.alertsFor(instanceId).list(),
+		pending: core.pending(),
+	};
+}
+
+class Control {
+	/* sim: {cloud, gateway, faults, origins()} */
+	constructor(sim) {
+		this.sim = sim;
+	}
+
+	/* Returns true when a path is the control API's. */
+	static owns(p) {
+		return p.startsWith('/_sim/');
+	}
+
+	/* Handles one control call. */
+	async handle(req, res, url) {
+		const name = url.pathname.slice('/_sim/'.length);
+		if (req.method === 'GET')
+			return this.answer(res, this.get(name, url.searchParams));
+		if (req.method !== 'POST')
+			return sendJson(res, 405, { error: 'method not allowed' });
+		if (crossSite(req, this.sim.origins()))
+			return sendJson(res, 403, { error: 'cross-site request ' +
+			    'refused; send Content-Type: application/json' });
+		let buf;
+		try {
+			buf = await readBody(req);
+		} catch (e) {
+			return sendJson(res, 413, { error: e.message });
+		}
+		const p = parseJsonObject(buf);
+		if (!p.ok)
+			return sendJson(res, 400, { error: p.message });
+		return this.answer(res, await this.post(name, p.value));
+	}
+
+	/* Writes {status, body}. */
+	answer(res, r) {
+		sendJson(res, r.status, r.body);
+	}
+
+	/* Returns {status, body} for a GET. */
+	get(name, params) {
+		const { cloud, gateway, faults } = this.sim;
+		switch (name) {
+		case 'health':
+			return { status: 200, body: { ok: true } };
+		case 'installs':
+			return { status: 200, body: { data: cloud.summaries() } };
+		case 'audit':
+			return { status: 200, body: { data: gateway.audit } };
+		case 'faults':
+			return { status: 200, body: faults.state() };
+		case 'registration':
+			return { status: 200, body: cloud.registration() };
+		case 'core':
+			return { status: 200, body: coreDump(cloud,
+			    params.get('instance_id') || cloud.defaultInstanceId) };
+		default:
+			return { status: 404, body: { error: 'no such control call' } };
+		}
+	}
+
+	/* Returns {status, body} for a POST. */
+	async post(name, body) {
+		const { cloud, gateway, faults } = this.sim;
+		const id = body.installed_app_id;
+		switch (name) {
+		case 'register':
+			return cloud.register();
+		case 'install':
+			return cloud.install(body.scopes !== undefined ? body.scopes :
+			    cloud.registered ? cloud.registered.permissions : [],
+			    body.instance_id);
+		case 'uninstall':
+			return cloud.uninstall(id);
+		case 'redeliver':
+			return cloud.redeliver(id);
+		case 'launch':
+			return cloud.launch(id);
+		case 'faults': {
+			const msg = faults.set(body);
+			return msg === null ? { status: 200, body: faults.state() } :
+			    { status: 400, body: { error: msg } };
+		}
+		case 'reset':
+			cloud.reset();
+			gateway.reset();
+			faults.clear();
+			return { status: 200, body: { reset: true } };
+		default:
+			return { status: 404, body: { error: 'no such control call' } };
+		}
+	}
+}
+
+module.exports = { Control, crossSite };
