@@ -153,6 +153,7 @@ main(int argc, char *argv[])
 	struct req	 req;
 	struct resp	 rs;
 	struct sigaction sa;
+	const struct route *route;
 	const char	*cfgopt = NULL, *method;
 	char		 err[512], path[2048];
 	char		*body;
@@ -228,9 +229,15 @@ main(int argc, char *argv[])
 		req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION",
 		    r.envp);
 		req.now = util_now();
-		req_body(&r, body, &req);
 
-		http_handle(&app, &req, &rs);
+		/* The body is read only once a route (and for callback and
+		 * launch, the secret) has matched: a forged call costs us
+		 * nothing. */
+		if ((route = http_route(&app, &req, &rs)) != NULL) {
+			if (http_route_has_body(route))
+				req_body(&r, body, &req);
+			http_dispatch(route, &app, &req, &rs);
+		}
 		write_resp(&r, &req, &rs);
 		log_request(method_names[req.method], rs.route, rs.status,
 		    util_monotonic_ms() - t0,

@@ -56,8 +56,25 @@ struct app {
 	struct db		*db;
 };
 
-/* Route a request and fill in *resp (always, even on internal errors).
- * The caller frees resp->body with resp_free(). */
+struct route;
+
+/*
+ * Find the route for req.  Returns it, or NULL after filling *resp with
+ * the 404 or 405 answer.  Nothing of the body is needed, so a caller reads
+ * the body only once a route (with the right secret) has matched.
+ */
+const struct route *http_route(struct app *app, const struct req *req,
+		    struct resp *resp);
+
+/* Whether the route's handler reads a request body. */
+int		 http_route_has_body(const struct route *r);
+
+/* Run the route's handler; *resp is always filled in. */
+void		 http_dispatch(const struct route *r, struct app *app,
+		    const struct req *req, struct resp *resp);
+
+/* http_route() then http_dispatch(): for callers that already hold the
+ * body (the tests).  The caller frees resp->body with resp_free(). */
 void		 http_handle(struct app *app, const struct req *req,
 		    struct resp *resp);
 void		 resp_free(struct resp *resp);

@@ -17,21 +17,24 @@
 
 typedef void (*handler)(struct app *, const struct req *, struct resp *);
 
-static const struct route {
+struct route {
 	const char	*name;		/* for the log line */
 	const char	*path;		/* exact path, or prefix if secret */
 	int		 secret;	/* path + callback_secret */
 	unsigned	 methods;	/* bit mask of enum method */
 	const char	*allow;		/* the Allow header for 405 */
+	int		 body;		/* the handler reads a body */
 	handler		 fn;
-} routes[] = {
-	{ "callback", "/api/callback/", 1, M(METHOD_POST), "POST",
+};
+
+static const struct route routes[] = {
+	{ "callback", "/api/callback/", 1, M(METHOD_POST), "POST", 1,
 	    callback_handle },
-	{ "portal", "/api/portal/", 1, M(METHOD_POST), "POST",
+	{ "portal", "/api/portal/", 1, M(METHOD_POST), "POST", 1,
 	    portal_handle },
 	{ "health", "/api/health", 0, M(METHOD_GET) | M(METHOD_HEAD),
-	    "GET, HEAD", health_handle },
-	{ "context", "/api/v1/context", 0, M(METHOD_GET), "GET",
+	    "GET, HEAD", 0, health_handle },
+	{ "context", "/api/v1/context", 0, M(METHOD_GET), "GET", 0,
 	    api_context },
 };
 
@@ -50,8 +53,8 @@ route_match(const struct route *r, const char *path, const char *secret)
 	return crypto_equal(path, strlen(path), secret, strlen(secret));
 }
 
-void
-http_handle(struct app *app, const struct req *req, struct resp *resp)
+const struct route *
+http_route(struct app *app, const struct req *req, struct resp *resp)
 {
 	const struct route	*r;
 	size_t			 i;
@@ -68,13 +71,35 @@ http_handle(struct app *app, const struct req *req, struct resp *resp)
 			resp->allow = r->allow;
 			resp_error(resp, 405, "METHOD_NOT_ALLOWED", NULL,
 			    "this route does not accept that method");
-			return;
+			return NULL;
 		}
-		r->fn(app, req, resp);
-		if (resp->body == NULL)
-			resp_error(resp, 500, "INTERNAL", NULL,
-			    "the handler gave no answer");
-		return;
+		return r;
 	}
 	resp_error(resp, 404, "NOT_FOUND", NULL, "no such route");
+	return NULL;
+}
+
+int
+http_route_has_body(const struct route *r)
+{
+	return r->body;
+}
+
+void
+http_dispatch(const struct route *r, struct app *app, const struct req *req,
+    struct resp *resp)
+{
+	r->fn(app, req, resp);
+	if (resp->body == NULL)
+		resp_error(resp, 500, "INTERNAL", NULL,
+		    "the handler gave no answer");
+}
+
+void
+http_handle(struct app *app, const struct req *req, struct resp *resp)
+{
+	const struct route	*r;
+
+	if ((r = http_route(app, req, resp)) != NULL)
+		http_dispatch(r, app, req, resp);
 }
