@@ -8,12 +8,15 @@
  * with the headers every response carries, log one line.  Scale by
  * running more processes (spawn-fcgi -F, or systemd instances).
  */
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <fcgiapp.h>
@@ -27,11 +30,14 @@
 #include "util.h"
 #include "valid.h"
 
+#define WORKERS_MAX	256
+
 static volatile sig_atomic_t stopping;
 
 /*
  * SIGTERM and SIGINT: finish the request in hand, then leave.  Without
- * SA_RESTART, a worker idle in accept(2) returns at once.
+ * SA_RESTART, a worker idle in accept(2) and a supervisor in wait(2)
+ * return at once.
  */
 static void
 on_stop(int sig)
@@ -42,10 +48,26 @@ on_stop(int sig)
 }
 
 static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: stripe-sync.fcgi [-c file]\n"
+	fprintf(f, "usage: stripe-sync.fcgi [-c file] [-w workers]\n"
 	    "  -c, --config FILE  configuration file (default %s)\n"
+	    "  -w, --workers N    supervise N worker processes on the "
+	    "socket,\n"
+	    "                     restarting any that dies (default: serve "
+	    "alone)\n"
 	    "  -h, --help         this text\n"
 	    "  -V, --version      print the version\n"
 	    "Run it under spawn-fcgi (or with the FastCGI socket on "
@@ -137,86 +159,40 @@ write_resp(FCGX_Request *r, const struct req *req, const struct resp *rs)
 		FCGX_PutStr(rs->body, (int)len, r->out);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * One worker: open the database (after any fork), serve requests until
+ * told to stop.  Returns the exit status.
+ */
+static int
+serve(const struct conf *cf)
 {
-	static const struct option lopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct conf	 cf;
 	struct app	 app;
 	struct db	*db;
 	FCGX_Request	 r;
 	struct req	 req;
 	struct resp	 rs;
-	struct sigaction sa;
 	const struct route *route;
-	const char	*cfgopt = NULL, *method;
+	const char	*method;
 	char		 err[512], path[2048];
 	char		*body;
 	double		 t0;
-	int		 c;
 
-	while ((c = getopt_long(argc, argv, "c:hV", lopts, NULL)) != -1)
-		switch (c) {
-		case 'c':
-			cfgopt = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("stripe-sync.fcgi %s\n", PACKAGE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-
-	if (!conf_load(&cf, conf_path(cfgopt),
-	    cfgopt != NULL || getenv("STRIPE_SYNC_CONF") != NULL,
-	    err, sizeof(err))) {
-		fprintf(stderr, "stripe-sync.fcgi: configuration: %s\n", err);
-		return 3;
-	}
-	log_init("stripe-sync.fcgi", cf.log_file, cf.log_level);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("curl_global_init failed");
-		conf_free(&cf);
-		return 1;
-	}
-	if ((db = db_open(cf.db_path, DB_SERVE, err, sizeof(err))) == NULL) {
+	if ((db = db_open(cf->db_path, DB_SERVE, err, sizeof(err))) == NULL) {
 		log_error("refusing to serve: %s", err);
 		fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
-		conf_free(&cf);
 		return 5;
 	}
 	if ((body = malloc(BODY_MAX + 1)) == NULL) {
 		log_error("out of memory");
 		db_close(db);
-		conf_free(&cf);
 		return 1;
 	}
 
-	/* A client gone mid-answer must not kill the worker. */
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	app.cf = &cf;
+	app.cf = cf;
 	app.db = db;
 	FCGX_Init();
 	FCGX_InitRequest(&r, 0, 0);
-	log_info("worker ready (database %s, journal %s)", cf.db_path,
+	log_info("worker ready (database %s, journal %s)", cf->db_path,
 	    db_journal_mode());
 
 	while (!stopping && FCGX_Accept_r(&r) >= 0) {
@@ -251,8 +227,162 @@ main(int argc, char *argv[])
 	log_info("worker stopping");
 	free(body);
 	db_close(db);
+	return 0;
+}
+
+/* Fork one worker; returns its pid, or -1. */
+static pid_t
+spawn(const struct conf *cf)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1) {
+		log_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		_exit(serve(cf));
+	return pid;
+}
+
+/*
+ * The supervisor: fork n workers that share the FastCGI socket on
+ * standard input, replace any that dies, and on SIGTERM pass the signal
+ * on and wait for them.  It never opens the database itself, so no
+ * connection crosses a fork.  A worker that dies within a second of its
+ * start is replaced only after a pause, so a broken database or
+ * configuration does not become a fork loop.
+ */
+static int
+supervise(const struct conf *cf, int n)
+{
+	pid_t		 pids[WORKERS_MAX], pid;
+	double		 born[WORKERS_MAX];
+	int		 i, status, live = 0;
+
+	for (i = 0; i < n; i++) {
+		born[i] = util_monotonic_ms();
+		if ((pids[i] = spawn(cf)) > 0)
+			live++;
+	}
+	log_info("supervising %d workers", live);
+
+	while (live > 0) {
+		pid = wait(&status);
+		if (pid == -1) {
+			if (errno != EINTR)
+				break;
+			if (stopping)
+				for (i = 0; i < n; i++)
+					if (pids[i] > 0)
+						kill(pids[i], SIGTERM);
+			continue;
+		}
+		for (i = 0; i < n && pids[i] != pid; i++)
+			continue;
+		if (i == n)
+			continue;
+		pids[i] = 0;
+		live--;
+		if (stopping)
+			continue;
+		if (WIFSIGNALED(status))
+			log_warn("worker %d killed by signal %d; replacing it",
+			    (int)pid, WTERMSIG(status));
+		else
+			log_warn("worker %d exited with status %d; replacing "
+			    "it", (int)pid, WEXITSTATUS(status));
+		if (util_monotonic_ms() - born[i] < 1000.0)
+			sleep(1);
+		if (stopping)
+			continue;
+		born[i] = util_monotonic_ms();
+		if ((pids[i] = spawn(cf)) > 0)
+			live++;
+	}
+	log_info("supervisor stopping");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct conf	 cf;
+	struct db	*db;
+	const char	*cfgopt = NULL;
+	char		 err[512], *end;
+	long		 workers = 0;
+	int		 c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:w:hV", lopts, NULL)) != -1)
+		switch (c) {
+		case 'c':
+			cfgopt = optarg;
+			break;
+		case 'w':
+			errno = 0;
+			workers = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || workers < 1 ||
+			    workers > WORKERS_MAX) {
+				fprintf(stderr, "stripe-sync.fcgi: --workers "
+				    "must be a number from 1 to %d\n",
+				    WORKERS_MAX);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("stripe-sync.fcgi %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (!conf_load(&cf, conf_path(cfgopt),
+	    cfgopt != NULL || getenv("STRIPE_SYNC_CONF") != NULL,
+	    err, sizeof(err))) {
+		fprintf(stderr, "stripe-sync.fcgi: configuration: %s\n", err);
+		return 3;
+	}
+	log_init("stripe-sync.fcgi", cf.log_file, cf.log_level);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("curl_global_init failed");
+		conf_free(&cf);
+		return 1;
+	}
+	/* A client gone mid-answer must not kill the worker. */
+	signal(SIGPIPE, SIG_IGN);
+	catch_stop_signals();
+
+	if (workers == 0)
+		rc = serve(&cf);
+	else if ((db = db_open(cf.db_path, DB_SERVE, err,
+	    sizeof(err))) == NULL) {
+		/* Refuse now rather than fork workers that would. */
+		log_error("refusing to serve: %s", err);
+		fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
+		rc = 5;
+	} else {
+		db_close(db);
+		rc = supervise(&cf, (int)workers);
+	}
+
 	curl_global_cleanup();
 	conf_free(&cf);
 	log_close();
-	return 0;
+	return rc;
 }
