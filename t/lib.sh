@@ -37,11 +37,14 @@ test_when_finished() {
 $test_cleanup"
 }
 
-# Run at exit of the whole file (stop servers a test started).
+# Run at exit of the whole file (stop servers a test started), also when
+# the file dies half way.
 test_at_exit() {
 	test_exit_hooks="$*
 $test_exit_hooks"
 }
+trap 'eval "$test_exit_hooks"' EXIT
+trap 'exit 130' INT TERM HUP
 
 test_expect_success() {
 	test_count=$((test_count + 1))
@@ -96,6 +99,7 @@ skip_all() {
 
 test_done() {
 	eval "$test_exit_hooks"
+	test_exit_hooks=
 	printf '1..%d\n' "$test_count"
 	if [ "$test_failures" = 0 ]; then
 		cd "$top_builddir" && rm -rf "$TRASH"
