@@ -1,0 +1,92 @@
+/*
+ * ctl.h: what the two files of stripe-syncctl share.  ctl.c holds main(),
+ * the command table and every command but doctor, which is in doctor.c;
+ * doctor uses the option helpers, the text buffer and disp() from ctl.c.
+ */
+#ifndef CTL_H
+#define CTL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+struct option;
+
+#define PROGNAME	"stripe-syncctl"
+
+/* The exit status of all three binaries. */
+enum ctl_exit {
+	CTL_OK = 0,		/* success */
+	CTL_FAIL = 1,		/* runtime failure: database, I/O */
+	CTL_USAGE = 2,		/* bad command line */
+	CTL_CONFIG = 3,		/* configuration invalid */
+	CTL_NOTFOUND = 4,	/* the named object does not exist */
+	CTL_SCHEMA = 5,		/* database schema version mismatch */
+};
+
+/* State shared by the commands. */
+struct ctl {
+	const char	*conf_arg;	/* -c/--config, or NULL */
+	const char	*conf_file;	/* resolved path (conf_path()) */
+	int		 conf_explicit;	/* path from -c or STRIPE_SYNC_CONF */
+	struct conf	 cf;
+	int		 cf_loaded;
+};
+
+struct cmd {
+	const char	*name;
+	int		(*fn)(struct ctl *, const struct cmd *, int, char **);
+	const char	*synopsis;	/* arguments after the name */
+	const char	*summary;	/* one line for the global usage */
+	const char	*help;		/* the body of "command --help" */
+};
+
+/*
+ * A growable text buffer, zeroed before first use.  It may hold secrets
+ * (init writes the configuration through it), so growth copies into fresh
+ * memory and wipes the old block, and buf_free() wipes everything.  p is
+ * NULL until something is appended, else NUL terminated.
+ */
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 failed;
+};
+
+/* Append formatted text; on allocation failure set b->failed and append
+ * nothing more. */
+void	 buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Wipe and free the buffer's memory and zero it (ready for reuse). */
+void	 buf_free(struct buf *b);
+
+/* A printable copy of an untrusted string, escaped by log_escape(), "-"
+ * for NULL or empty.  Returns an allocated string the caller frees, NULL
+ * on memory failure. */
+char	*disp(const char *s);
+
+/* Print the usage of command c to f, its full help if "full". */
+void	 cmd_usage(FILE *f, const struct cmd *c, int full);
+
+/* getopt_long() for a command's options; argv[0] is the command name and
+ * *first must be 1 on the first call (it restarts getopt).  Returns the
+ * option character, -1 at the end, '?' on error (getopt printed why). */
+int	 cmd_getopt(int argc, char **argv, const char *optstr,
+	    const struct option *lopts, int *first);
+
+/* The common outcomes of an option loop: 'h' prints the help to stdout
+ * and returns CTL_OK, '?' or ':' prints the usage to stderr and returns
+ * CTL_USAGE.  Returns -1 for any other option. */
+int	 cmd_common_opt(const struct cmd *c, int ch);
+
+/* doctor: check the deployment (doctor.c).  Loads the configuration into
+ * c->cf itself (c->cf_loaded says so; main() frees it).  Returns CTL_OK
+ * (warnings allowed), CTL_FAIL if any check failed, CTL_CONFIG or
+ * CTL_USAGE. */
+int	 cmd_doctor(struct ctl *c, const struct cmd *me, int argc,
+	    char **argv);
+
+#endif

@@ -1,0 +1,1077 @@
+/*
+ * doctor.c: "stripe-syncctl doctor", which checks a deployment.
+ *
+ * doctor prints one line per finding: "ok", "warn" or "FAIL", what was
+ * found and, for a problem, "fix:" and what to do.  The checks run in
+ * order (configuration, secrets, database, the outbound URLs, then the
+ * public site with --url) and each goes on after a failure, so one run
+ * shows everything; only an invalid configuration stops it, since nothing
+ * else can be checked without one.
+ *
+ * Secrets never reach the output: no finding is built from a secret, and
+ * finding() replaces any secret value of the configuration that would
+ * still reach it (through a URL, say) by its key name in angle brackets.
+ *
+ * The command's entry in the command table (its synopsis and help) and
+ * main() are in ctl.c; what the two files share is in ctl.h.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "db.h"
+
+#define DOCTOR_TIMEOUT		5	/* default --timeout, seconds */
+#define DOCTOR_TIMEOUT_MAX	60
+#define DOCTOR_BODYMAX		65536	/* response body kept, bytes */
+#define DOCTOR_HDRMAX		100	/* response header lines kept */
+#define DOCTOR_DISTINCT_MIN	8	/* fewer distinct bytes: weak secret */
+
+enum sev {
+	SEV_OK,
+	SEV_WARN,
+	SEV_FAIL,
+};
+
+struct doctor {
+	struct ctl	*c;
+	char		*ctl;		/* "stripe-syncctl [-c FILE]" for fixes */
+	long		 timeout;	/* seconds, per request */
+	int		 nfail;
+	int		 nwarn;
+};
+
+/* A response as doctor_http() collects it. */
+struct hresp {
+	long	 status;		/* HTTP status, 0 if none */
+	char	*hdr[DOCTOR_HDRMAX];	/* "Name: value", no CRLF */
+	size_t	 nhdr;
+	char	*body;			/* NUL terminated, at most BODYMAX */
+	size_t	 bodylen;
+	int	 failed;		/* out of memory while collecting */
+};
+
+static void	 finding(struct doctor *, enum sev, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static char	*str_printf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/*
+ * A formatted string, allocated (the caller frees), NULL on failure.
+ */
+static char *
+str_printf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+/*
+ * A copy of s with every occurrence of "secret" replaced by "name".
+ * Returns an allocated string the caller frees, NULL on memory failure.
+ * A NULL or empty secret replaces nothing.
+ */
+static char *
+redact(const char *s, const char *secret, const char *name)
+{
+	struct buf	 b;
+	const char	*p;
+	char		*r;
+	size_t		 slen;
+
+	if (secret == NULL || *secret == '\0')
+		return strdup(s);
+	slen = strlen(secret);
+	memset(&b, 0, sizeof(b));
+	while ((p = strstr(s, secret)) != NULL) {
+		buf_printf(&b, "%.*s%s", (int)(p - s), s, name);
+		s = p + slen;
+	}
+	buf_printf(&b, "%s", s);
+	r = b.failed ? NULL : strdup(b.p);
+	buf_free(&b);
+	return r;
+}
+
+/*
+ * Print one finding, "ok", "warn" or "FAIL" then the message, with the
+ * secrets of the configuration redacted, and count it.
+ */
+static void
+finding(struct doctor *d, enum sev sev, const char *fmt, ...)
+{
+	static const char *const words[] = { "ok", "warn", "FAIL" };
+	va_list		 ap;
+	char		*msg, *r;
+	int		 n;
+
+	if (sev == SEV_FAIL)
+		d->nfail++;
+	else if (sev == SEV_WARN)
+		d->nwarn++;
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		printf("%-4s  (out of memory formatting this finding)\n",
+		    words[sev]);
+		return;
+	}
+	if (d->c->cf_loaded) {
+		r = redact(msg, d->c->cf.callback_secret,
+		    "<callback_secret>");
+		free(msg);
+		msg = r != NULL ? redact(r, d->c->cf.session_secret,
+		    "<session_secret>") : NULL;
+		free(r);
+	}
+	printf("%-4s  %s\n", words[sev],
+	    msg != NULL ? msg : "(out of memory formatting this finding)");
+	free(msg);
+}
+
+/* --- doctor: configuration and secrets --- */
+
+/*
+ * Check the permission bits of the file "path", described as "what":
+ * FAIL if others may read or write it, or its group may write it, or
+ * (unless group_read) its group may read it.  Prints one finding.
+ */
+static void
+doctor_mode(struct doctor *d, const char *what, const char *path,
+    int group_read)
+{
+	struct stat	 st;
+	const char	*why = NULL;
+	unsigned int	 m;
+
+	if (stat(path, &st) == -1) {
+		finding(d, SEV_FAIL, "%s %s: %s; fix: check the path",
+		    what, path, strerror(errno));
+		return;
+	}
+	m = st.st_mode & 07777;
+	if (m & S_IROTH)
+		why = "readable by others";
+	else if (m & S_IWOTH)
+		why = "writable by others";
+	else if (m & S_IWGRP)
+		why = "writable by its group";
+	else if (!group_read && (m & S_IRGRP))
+		why = "readable by its group";
+	if (why != NULL)
+		finding(d, SEV_FAIL, "%s %s mode %04o: %s; fix: chmod 600 %s",
+		    what, path, m, why, path);
+	else
+		finding(d, SEV_OK, "%s %s mode %04o", what, path, m);
+}
+
+/*
+ * The value of "key" in the configuration file "path", which conf_load()
+ * has just accepted (so every line is a comment, blank or "key = value").
+ * Used for the <secret>_file keys only, whose values are paths, not
+ * secrets; the file itself holds secrets, so it is read with read(2) into
+ * a buffer that is wiped.  Returns an allocated string the caller frees,
+ * or NULL if the key is not set (or on failure).
+ */
+static char *
+conf_file_value(const char *path, const char *key)
+{
+	char		*buf, *line, *next, *eq, *k, *v, *e, *val = NULL;
+	size_t		 len = 0, cap = 65536;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (len < cap && ((n = read(fd, buf + len, cap - len)) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		if (n > 0)
+			len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (line = buf; line != NULL && val == NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		for (k = line; *k == ' ' || *k == '\t'; k++)
+			continue;
+		for (e = eq; e > k && strchr(" \t\r\f\v", e[-1]) != NULL; e--)
+			continue;
+		*e = '\0';
+		if (strcmp(k, key) != 0)
+			continue;
+		for (v = eq + 1; *v != '\0' && strchr(" \t\r\f\v", *v) != NULL;
+		    v++)
+			continue;
+		for (e = v + strlen(v); e > v &&
+		    strchr(" \t\r\f\v", e[-1]) != NULL; e--)
+			continue;
+		val = strndup(v, (size_t)(e - v));
+	}
+	crypto_wipe(buf, cap + 1);
+	free(buf);
+	return val;
+}
+
+/* The secrets that may be given as <key>_file. */
+static const char *const doctor_secret_keys[] = {
+	"master_key", "old_master_keys", "session_secret", "callback_secret",
+	NULL
+};
+
+/*
+ * Check that no secret file named by <key>_file is readable by others.
+ * Which file conf_load() read follows its rules: the environment
+ * (STRIPE_SYNC_<KEY>_FILE, or STRIPE_SYNC_<KEY> which replaces both
+ * forms) wins over the file.  struct conf keeps only the values, so the
+ * paths are looked up again here.
+ */
+static void
+doctor_secret_files(struct doctor *d)
+{
+	char		 env[48], fenv[64], what[64], *path;
+	const char	*e;
+	size_t		 i, j;
+
+	for (i = 0; doctor_secret_keys[i] != NULL; i++) {
+		snprintf(env, sizeof(env), "STRIPE_SYNC_%s",
+		    doctor_secret_keys[i]);
+		for (j = 0; env[j] != '\0'; j++)
+			if (env[j] >= 'a' && env[j] <= 'z')
+				env[j] = (char)(env[j] - 'a' + 'A');
+		snprintf(fenv, sizeof(fenv), "%s_FILE", env);
+		snprintf(what, sizeof(what), "%s_file",
+		    doctor_secret_keys[i]);
+		path = NULL;
+		if ((e = getenv(fenv)) != NULL && *e != '\0')
+			path = strdup(e);
+		else if (getenv(env) == NULL && d->c->cf.path != NULL)
+			path = conf_file_value(d->c->cf.path, what);
+		if (path == NULL)
+			continue;
+		doctor_mode(d, what, path, 1);
+		free(path);
+	}
+}
+
+/*
+ * Load the configuration (without ctl_load(): its message goes to the
+ * report, as a FAIL line) and check the modes of its file and secret
+ * files.  Returns CTL_OK, or CTL_CONFIG if it is invalid.
+ */
+static int
+doctor_config(struct doctor *d)
+{
+	struct ctl	*c = d->c;
+	char		 err[512];
+
+	err[0] = '\0';
+	if (!conf_load(&c->cf, c->conf_file, c->conf_explicit,
+	    err, sizeof(err))) {
+		finding(d, SEV_FAIL, "config: %s; fix: correct that key in %s "
+		    "or the environment (see stripe-sync.conf(5))",
+		    err[0] != '\0' ? err : "invalid", c->conf_file);
+		return CTL_CONFIG;
+	}
+	c->cf_loaded = 1;
+	if (c->cf.path == NULL) {
+		finding(d, SEV_OK, "config: environment only (no file at %s) "
+		    "is valid", c->conf_file);
+	} else {
+		finding(d, SEV_OK, "config: %s is valid", c->cf.path);
+		doctor_mode(d, "config file", c->cf.path, 1);
+	}
+	doctor_secret_files(d);
+	return CTL_OK;
+}
+
+/*
+ * Number of distinct byte values in p[0..len).
+ */
+static size_t
+distinct_bytes(const unsigned char *p, size_t len)
+{
+	unsigned char	 seen[256];
+	size_t		 i, n = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < len; i++)
+		if (!seen[p[i]]) {
+			seen[p[i]] = 1;
+			n++;
+		}
+	return n;
+}
+
+/* Words that mark a secret copied from an example, not generated. */
+static const char *const placeholder_words[] = {
+	"changeme", "change-me", "change_me", "example", "secret",
+	"password", "placeholder", NULL
+};
+
+/*
+ * Does the secret s[0..len) look like a placeholder: a placeholder word
+ * (any case) or fewer than DOCTOR_DISTINCT_MIN distinct characters?  The
+ * reason goes into *why, never the word itself.  Returns 1 if so.
+ */
+static int
+secret_weak(const char *s, size_t len, const char **why)
+{
+	size_t	 i;
+
+	for (i = 0; placeholder_words[i] != NULL; i++)
+		if (strcasestr(s, placeholder_words[i]) != NULL) {
+			*why = "contains a placeholder word such as "
+			    "\"changeme\", \"example\" or \"secret\"";
+			return 1;
+		}
+	if (distinct_bytes((const unsigned char *)s, len) <
+	    DOCTOR_DISTINCT_MIN) {
+		*why = "has fewer than 8 distinct characters";
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Secrets conf_load() accepts but a person would not choose: the same
+ * value for session_secret and callback_secret, placeholder-looking
+ * values, master keys of few distinct bytes.  Warnings only.
+ */
+static void
+doctor_secrets(struct doctor *d)
+{
+	const struct conf	*cf = &d->c->cf;
+	const char		*why;
+	size_t			 i;
+	int			 warned = 0;
+
+	if (crypto_equal(cf->session_secret, cf->session_secret_len,
+	    cf->callback_secret, strlen(cf->callback_secret))) {
+		finding(d, SEV_WARN, "secrets: session_secret and "
+		    "callback_secret are the same value; fix: give each its "
+		    "own, e.g. from: openssl rand -base64 36 | tr '+/' '-_'");
+		warned = 1;
+	}
+	if (secret_weak(cf->session_secret, cf->session_secret_len, &why)) {
+		finding(d, SEV_WARN, "secrets: session_secret %s; fix: "
+		    "replace it with: openssl rand -base64 36", why);
+		warned = 1;
+	}
+	if (secret_weak(cf->callback_secret, strlen(cf->callback_secret),
+	    &why)) {
+		finding(d, SEV_WARN, "secrets: callback_secret %s; fix: "
+		    "replace it with: openssl rand -base64 36 | tr '+/' '-_' "
+		    "(and register the new callback and portal URLs in "
+		    "Blnk Cloud)", why);
+		warned = 1;
+	}
+	for (i = 0; i < cf->nkeys; i++)
+		if (distinct_bytes(cf->keys[i].key, CONF_KEYLEN) <
+		    DOCTOR_DISTINCT_MIN) {
+			finding(d, SEV_WARN, "secrets: %s key %s has fewer "
+			    "than 8 distinct bytes; fix: generate keys with: "
+			    "openssl rand -base64 32 (then rotate-keys)",
+			    i == 0 ? "master_key" : "old_master_keys",
+			    cf->keys[i].id);
+			warned = 1;
+		}
+	if (!warned)
+		finding(d, SEV_OK, "secrets: distinct, no placeholder values");
+}
+
+/* --- doctor: database --- */
+
+/*
+ * Warn if the directory holding the database is not writable by its
+ * owner: SQLite creates its journal (or -wal and -shm) files there.
+ */
+static void
+doctor_db_dir(struct doctor *d, const char *path)
+{
+	struct stat	 st;
+	char		*dir, *slash;
+
+	if ((dir = strdup(path)) == NULL) {
+		finding(d, SEV_FAIL, "database directory: out of memory");
+		return;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1)
+		finding(d, SEV_WARN, "database directory %s: %s; fix: mkdir -p "
+		    "%s, owned by the workers' user", dir, strerror(errno),
+		    dir);
+	else if (!(st.st_mode & S_IWUSR))
+		finding(d, SEV_WARN, "database directory %s mode %04o: not "
+		    "writable by its owner, SQLite cannot create its journal "
+		    "files there; fix: chmod u+w %s", dir,
+		    (unsigned int)(st.st_mode & 07777), dir);
+	else
+		finding(d, SEV_OK, "database directory %s writable by its "
+		    "owner", dir);
+	free(dir);
+}
+
+/*
+ * The database: it exists, opens, answers and is at this binary's schema
+ * version; its mode; its directory; the journal mode.
+ */
+static void
+doctor_db(struct doctor *d)
+{
+	const char	*path = d->c->cf.db_path;
+	char		 err[512];
+	struct stat	 st;
+	struct db	*db;
+	int		 have, want = db_schema_latest();
+
+	if (stat(path, &st) == -1) {
+		finding(d, SEV_FAIL, "database %s: %s; fix: run \"%s migrate\"",
+		    path, strerror(errno), d->ctl);
+		doctor_db_dir(d, path);
+		return;
+	}
+	doctor_mode(d, "database", path, 0);
+
+	/* The file exists, so DB_MIGRATE creates nothing. */
+	err[0] = '\0';
+	if ((db = db_open(path, DB_MIGRATE, err, sizeof(err))) == NULL)
+		finding(d, SEV_FAIL, "%s; fix: check the file is the "
+		    "stripe-sync database and readable by this user",
+		    err[0] != '\0' ? err : "database: cannot open");
+	else if ((have = db_schema_version(db)) < 0)
+		finding(d, SEV_FAIL, "database %s: %s; fix: check the file "
+		    "is the stripe-sync database", path, db_errmsg(db));
+	else if (have < want)
+		finding(d, SEV_FAIL, "database %s: schema version %d, this "
+		    "binary needs %d; fix: run \"%s migrate\"", path, have,
+		    want, d->ctl);
+	else if (have > want)
+		finding(d, SEV_FAIL, "database %s: schema version %d is newer "
+		    "than this binary's %d; fix: upgrade stripe-sync (all "
+		    "binaries together)", path, have, want);
+	else if (!db_ping(db))
+		finding(d, SEV_FAIL, "database %s: %s; fix: check the file "
+		    "is the stripe-sync database", path, db_errmsg(db));
+	else
+		finding(d, SEV_OK, "database %s: reachable, schema version %d "
+		    "(current)", path, have);
+	db_close(db);
+	doctor_db_dir(d, path);
+
+	if (strcmp(db_journal_mode(), "wal") == 0)
+		finding(d, SEV_OK, "journal mode wal");
+	else
+		finding(d, SEV_OK, "journal mode %s: this SQLite lacks the "
+		    "WAL-reset fix", db_journal_mode());
+}
+
+/* --- doctor: HTTP --- */
+
+/* Free what doctor_http() collected. */
+static void
+hresp_free(struct hresp *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nhdr; i++)
+		free(r->hdr[i]);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * CURLOPT_HEADERFUNCTION: keep each header line without its CRLF.  A
+ * status line starts a new set (interim 1xx responses come first).
+ */
+static size_t
+hresp_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct hresp	*r = arg;
+	size_t		 len = size * n, i;
+
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		for (i = 0; i < r->nhdr; i++)
+			free(r->hdr[i]);
+		r->nhdr = 0;
+		return size * n;
+	}
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	if (len == 0 || r->nhdr == DOCTOR_HDRMAX)
+		return size * n;
+	if ((r->hdr[r->nhdr] = strndup(p, len)) == NULL)
+		r->failed = 1;
+	else
+		r->nhdr++;
+	return size * n;
+}
+
+/* CURLOPT_WRITEFUNCTION: keep the first DOCTOR_BODYMAX bytes. */
+static size_t
+hresp_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct hresp	*r = arg;
+	size_t		 len = size * n, take;
+	char		*nb;
+
+	take = DOCTOR_BODYMAX - r->bodylen;
+	if (take > len)
+		take = len;
+	if (take == 0)
+		return len;
+	if ((nb = realloc(r->body, r->bodylen + take + 1)) == NULL) {
+		r->failed = 1;
+		return len;
+	}
+	memcpy(nb + r->bodylen, p, take);
+	r->bodylen += take;
+	nb[r->bodylen] = '\0';
+	r->body = nb;
+	return len;
+}
+
+/*
+ * The idx-th value (0 first) of header "name" (any case), leading and
+ * trailing blanks removed, into an allocated string the caller frees.
+ * Returns NULL if there is no such header (or out of memory).
+ */
+static char *
+hresp_get(const struct hresp *r, const char *name, size_t idx)
+{
+	const char	*v, *e;
+	size_t		 i, nlen = strlen(name);
+
+	for (i = 0; i < r->nhdr; i++) {
+		if (strncasecmp(r->hdr[i], name, nlen) != 0 ||
+		    r->hdr[i][nlen] != ':')
+			continue;
+		if (idx > 0) {
+			idx--;
+			continue;
+		}
+		for (v = r->hdr[i] + nlen + 1; *v == ' ' || *v == '\t'; v++)
+			continue;
+		for (e = v + strlen(v); e > v && (e[-1] == ' ' ||
+		    e[-1] == '\t'); e--)
+			continue;
+		return strndup(v, (size_t)(e - v));
+	}
+	return NULL;
+}
+
+/*
+ * One request: GET url, or POST "{}" as JSON if "post".  No redirect is
+ * followed; proxies come from the environment as libcurl reads them.
+ * Returns CURLE_OK with r filled in (the caller must hresp_free() it in
+ * every case), or the libcurl error.
+ */
+static CURLcode
+doctor_http(struct doctor *d, const char *url, int post, struct hresp *r)
+{
+	CURL			*h;
+	struct curl_slist	*hl = NULL;
+	CURLcode		 rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((h = curl_easy_init()) == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, d->timeout);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(h, CURLOPT_USERAGENT,
+	    PROGNAME "-doctor/" PACKAGE_VERSION);
+	if (d->c->cf.ca_file != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, d->c->cf.ca_file);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, hresp_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, hresp_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	if (post) {
+		if ((hl = curl_slist_append(NULL,
+		    "Content-Type: application/json")) == NULL) {
+			curl_easy_cleanup(h);
+			return CURLE_OUT_OF_MEMORY;
+		}
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{}");
+	}
+	if ((rc = curl_easy_perform(h)) == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+		if (r->failed)
+			rc = CURLE_OUT_OF_MEMORY;
+	}
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+/* The hint printed with every connection failure. */
+#define NET_FIX	"fix: check DNS/firewall/proxy; ca_file for a private CA"
+
+/*
+ * Is the outbound base URL of "key" reachable?  Any HTTP status says so.
+ */
+static void
+doctor_reach(struct doctor *d, const char *key, const char *url)
+{
+	struct hresp	 r;
+	CURLcode	 rc;
+
+	if ((rc = doctor_http(d, url, 0, &r)) == CURLE_OK)
+		finding(d, SEV_OK, "%s %s reachable (HTTP %ld)", key, url,
+		    r.status);
+	else
+		finding(d, SEV_FAIL, "%s %s: %s; " NET_FIX, key, url,
+		    curl_easy_strerror(rc));
+	hresp_free(&r);
+}
+
+/* --- doctor: the public site (--url) --- */
+
+/*
+ * A copy of s[0..len) with runs of blanks collapsed to one space and no
+ * blank at either end.  Returns an allocated string the caller frees.
+ */
+static char *
+ws_collapse(const char *s, size_t len)
+{
+	char	*o, *q;
+	size_t	 i;
+	int	 blank = 0;
+
+	if ((o = malloc(len + 1)) == NULL)
+		return NULL;
+	for (q = o, i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\t') {
+			blank = q != o;
+			continue;
+		}
+		if (blank)
+			*q++ = ' ';
+		blank = 0;
+		*q++ = s[i];
+	}
+	*q = '\0';
+	return o;
+}
+
+/*
+ * The source list of the first frame-ancestors directive of the policy
+ * csp (directives end at ';', policies at ','), whitespace collapsed.
+ * Returns an allocated string the caller frees, NULL if there is none.
+ */
+static char *
+csp_frame_ancestors(const char *csp)
+{
+	static const char	 fa[] = "frame-ancestors";
+	const char		*p, *end;
+	size_t			 len;
+
+	for (p = csp; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		end = p + strcspn(p, ";,");
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		len = strcspn(p, " \t;,");
+		if (len == sizeof(fa) - 1 && strncasecmp(p, fa, len) == 0)
+			return ws_collapse(p + len, (size_t)(end - p - len));
+	}
+	return NULL;
+}
+
+/*
+ * Check one security header on the portal's answer: it must be present
+ * with the value "want" (any case).
+ */
+static void
+doctor_header(struct doctor *d, const char *url, const struct hresp *r,
+    const char *name, const char *want)
+{
+	char	*v, *e;
+
+	if ((v = hresp_get(r, name, 0)) == NULL) {
+		finding(d, SEV_FAIL, "portal %s: no %s header; fix: include "
+		    "snippets/stripe-sync-security-headers.conf in the "
+		    "location serving the portal", url, name);
+		return;
+	}
+	if (strcasecmp(v, want) != 0) {
+		e = disp(v);
+		finding(d, SEV_FAIL, "portal %s: %s is \"%s\", not \"%s\"; fix: "
+		    "include snippets/stripe-sync-security-headers.conf in "
+		    "the location serving the portal", url, name,
+		    e != NULL ? e : "?", want);
+		free(e);
+	} else
+		finding(d, SEV_OK, "portal %s: %s: %s", url, name, want);
+	free(v);
+}
+
+/*
+ * GET the portal: a 2xx answer with a Content-Security-Policy whose
+ * frame-ancestors is the configured one, and the two other security
+ * headers.
+ */
+static void
+doctor_portal(struct doctor *d, const char *url)
+{
+	const char	*cfa = d->c->cf.frame_ancestors;
+	struct hresp	 r;
+	CURLcode	 rc;
+	struct buf	 csp;
+	char		*v, *fa = NULL, *want = NULL, *e1, *e2;
+	size_t		 i;
+
+	if ((rc = doctor_http(d, url, 0, &r)) != CURLE_OK) {
+		finding(d, SEV_FAIL, "portal %s: %s; " NET_FIX, url,
+		    curl_easy_strerror(rc));
+		hresp_free(&r);
+		return;
+	}
+	if (r.status < 200 || r.status > 299)
+		finding(d, SEV_FAIL, "portal %s: HTTP %ld, want 2xx (redirects "
+		    "are not followed); fix: serve portal-static at / as in "
+		    "nginx/stripe-sync.conf, and give --url the final URL",
+		    url, r.status);
+	else
+		finding(d, SEV_OK, "portal %s: HTTP %ld", url, r.status);
+
+	/* Several CSP headers are all enforced: search them all. */
+	memset(&csp, 0, sizeof(csp));
+	for (i = 0; (v = hresp_get(&r, "Content-Security-Policy", i)) != NULL;
+	    i++) {
+		buf_printf(&csp, "%s%s", i > 0 ? "," : "", v);
+		free(v);
+	}
+	if (csp.p != NULL && !csp.failed) {
+		fa = csp_frame_ancestors(csp.p);
+		want = ws_collapse(cfa, strlen(cfa));
+	}
+	if (csp.failed || (fa != NULL && want == NULL))
+		finding(d, SEV_FAIL, "portal %s: out of memory", url);
+	else if (csp.p == NULL)
+		finding(d, SEV_FAIL, "portal %s: no Content-Security-Policy "
+		    "header; fix: include "
+		    "snippets/stripe-sync-portal-headers.conf in the location "
+		    "serving the portal", url);
+	else if (fa == NULL)
+		finding(d, SEV_FAIL, "portal %s: Content-Security-Policy has "
+		    "no frame-ancestors: any site may frame the portal; fix: "
+		    "add \"frame-ancestors %s\" (see "
+		    "snippets/stripe-sync-portal-headers.conf)", url, cfa);
+	else if (strcasecmp(fa, want) != 0) {
+		e1 = disp(fa);
+		e2 = disp(want);
+		finding(d, SEV_WARN, "portal %s: frame-ancestors is \"%s\" but "
+		    "the configuration says \"%s\"; fix: make "
+		    "snippets/stripe-sync-portal-headers.conf and "
+		    "frame_ancestors agree", url, e1 != NULL ? e1 : "?",
+		    e2 != NULL ? e2 : "?");
+		free(e1);
+		free(e2);
+	} else
+		finding(d, SEV_OK, "portal %s: Content-Security-Policy "
+		    "frame-ancestors matches frame_ancestors", url);
+	free(fa);
+	free(want);
+	buf_free(&csp);
+
+	doctor_header(d, url, &r, "X-Content-Type-Options", "nosniff");
+	doctor_header(d, url, &r, "Referrer-Policy", "no-referrer");
+	hresp_free(&r);
+}
+
+/*
+ * GET /api/health: 200 with the JSON {"status": "ok", ...}.
+ */
+static void
+doctor_health(struct doctor *d, const char *url)
+{
+	struct json_object	*o = NULL, *st;
+	struct hresp		 r;
+	CURLcode		 rc;
+
+	if ((rc = doctor_http(d, url, 0, &r)) != CURLE_OK)
+		finding(d, SEV_FAIL, "health %s: %s; " NET_FIX, url,
+		    curl_easy_strerror(rc));
+	else if (r.status != 200)
+		finding(d, SEV_FAIL, "health %s: HTTP %ld, want 200; fix: check "
+		    "that the workers run and reach the database (their log, "
+		    "and %s doctor on the worker host)", url, r.status,
+		    PROGNAME);
+	else if (r.body == NULL ||
+	    (o = json_tokener_parse(r.body)) == NULL ||
+	    !json_object_object_get_ex(o, "status", &st) ||
+	    !json_object_is_type(st, json_type_string) ||
+	    strcmp(json_object_get_string(st), "ok") != 0)
+		finding(d, SEV_FAIL, "health %s: HTTP 200 but not JSON with "
+		    "status \"ok\"; fix: check that /api/ is passed to the "
+		    "stripe-sync workers (nginx/stripe-sync.conf)", url);
+	else
+		finding(d, SEV_OK, "health %s: HTTP 200, status ok", url);
+	json_object_put(o);
+	hresp_free(&r);
+}
+
+/*
+ * POST {} to a callback URL that does not carry the secret ("shown" is
+ * how to print it): anything but 404 is a failure.
+ */
+static void
+doctor_callback(struct doctor *d, const char *url, const char *shown)
+{
+	struct hresp	 r;
+	CURLcode	 rc;
+
+	if ((rc = doctor_http(d, url, 1, &r)) != CURLE_OK)
+		finding(d, SEV_FAIL, "callback %s: %s; " NET_FIX, shown,
+		    curl_easy_strerror(rc));
+	else if (r.status != 404)
+		finding(d, SEV_FAIL, "callback %s: HTTP %ld, want 404: the "
+		    "callback route answers without the secret; fix: pass "
+		    "/api/callback/ to the stripe-sync workers unchanged and "
+		    "nothing else (nginx/snippets/stripe-sync-site.conf)",
+		    shown, r.status);
+	else
+		finding(d, SEV_OK, "callback %s: HTTP 404 (refused without "
+		    "the secret)", shown);
+	hresp_free(&r);
+}
+
+/*
+ * The URL of the relative reference "rel" under base (whose path ends in
+ * '/').  Returns an allocated string the caller must curl_free(), NULL
+ * on failure.
+ */
+static char *
+url_under(CURLU *base, const char *rel)
+{
+	CURLU	*u;
+	char	*s = NULL;
+
+	if ((u = curl_url_dup(base)) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, rel, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+		s = NULL;
+	curl_url_cleanup(u);
+	return s;
+}
+
+/*
+ * Parse the --url argument into a base for url_under(): https (http for
+ * a loopback host, as conf requires of its URLs), no user, password,
+ * query or fragment, the path made to end in '/'.  Returns the handle
+ * (caller curl_url_cleanup()s) or NULL if the URL is not acceptable.
+ */
+static CURLU *
+doctor_base(const char *url)
+{
+	CURLU	*u;
+	char	*scheme = NULL, *path = NULL, *p = NULL, *np = NULL;
+	int	 ok = 0;
+
+	if ((u = curl_url()) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		goto out;
+	if (strcasecmp(scheme, "https") != 0 &&
+	    !(strcasecmp(scheme, "http") == 0 && conf_url_is_loopback(url)))
+		goto out;
+	if (curl_url_get(u, CURLUPART_USER, &p, 0) != CURLUE_NO_USER ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &p, 0) !=
+	    CURLUE_NO_PASSWORD ||
+	    curl_url_get(u, CURLUPART_QUERY, &p, 0) != CURLUE_NO_QUERY ||
+	    curl_url_get(u, CURLUPART_FRAGMENT, &p, 0) != CURLUE_NO_FRAGMENT)
+		goto out;
+	if (path[0] == '\0' || path[strlen(path) - 1] != '/') {
+		if ((np = str_printf("%s/", path)) == NULL ||
+		    curl_url_set(u, CURLUPART_PATH, np, 0) != CURLUE_OK)
+			goto out;
+	}
+	ok = 1;
+out:
+	curl_free(p);
+	curl_free(scheme);
+	curl_free(path);
+	free(np);
+	if (!ok) {
+		curl_url_cleanup(u);
+		u = NULL;
+	}
+	return u;
+}
+
+/*
+ * The checks of the public site under base: the portal, health, and the
+ * callback route with a random wrong secret and with none.
+ */
+static void
+doctor_site(struct doctor *d, CURLU *base)
+{
+	unsigned char	 raw[30];
+	char		*root = NULL, *health = NULL, *cb = NULL, *cb0 = NULL;
+	char		*rnd = NULL, *rel = NULL, *shown = NULL, *shown0 = NULL;
+
+	/* 30 random bytes: 40 url-safe characters, never the secret. */
+	do {
+		free(rnd);
+		rnd = NULL;
+		if (!crypto_random(raw, sizeof(raw)) ||
+		    (rnd = b64url_encode(raw, sizeof(raw))) == NULL)
+			break;
+	} while (strcmp(rnd, d->c->cf.callback_secret) == 0);
+
+	if (rnd == NULL ||
+	    (rel = str_printf("api/callback/%s", rnd)) == NULL ||
+	    curl_url_get(base, CURLUPART_URL, &root, 0) != CURLUE_OK ||
+	    (health = url_under(base, "api/health")) == NULL ||
+	    (cb = url_under(base, rel)) == NULL ||
+	    (cb0 = url_under(base, "api/callback/")) == NULL ||
+	    (shown = str_printf("%sapi/callback/<random>", root)) == NULL ||
+	    (shown0 = str_printf("%sapi/callback/", root)) == NULL) {
+		finding(d, SEV_FAIL, "--url: cannot build the URLs to check "
+		    "(out of memory)");
+		goto out;
+	}
+	doctor_portal(d, root);
+	doctor_health(d, health);
+	doctor_callback(d, cb, shown);
+	doctor_callback(d, cb0, shown0);
+out:
+	free(rnd);
+	free(rel);
+	free(shown);
+	free(shown0);
+	curl_free(root);
+	curl_free(health);
+	curl_free(cb);
+	curl_free(cb0);
+}
+
+/* doctor: check the deployment, one finding per line. */
+int
+cmd_doctor(struct ctl *c, const struct cmd *me, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "url",	required_argument,	NULL, 'u' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct doctor	 d;
+	CURLU		*base = NULL;
+	const char	*url = NULL;
+	char		*end;
+	int		 ch, rc, first = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.c = c;
+	d.timeout = DOCTOR_TIMEOUT;
+	while ((ch = cmd_getopt(argc, argv, "u:t:h", lopts, &first)) != -1) {
+		switch (ch) {
+		case 'u':
+			url = optarg;
+			break;
+		case 't':
+			errno = 0;
+			d.timeout = strtol(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
+			    errno != 0 || d.timeout < 1 ||
+			    d.timeout > DOCTOR_TIMEOUT_MAX) {
+				fprintf(stderr, "%s: doctor: --timeout must be "
+				    "a whole number of seconds from 1 to %d\n",
+				    PROGNAME, DOCTOR_TIMEOUT_MAX);
+				return CTL_USAGE;
+			}
+			break;
+		default:
+			if ((rc = cmd_common_opt(me, ch)) == -1)
+				rc = cmd_common_opt(me, '?');
+			return rc;
+		}
+	}
+	if (optind != argc) {
+		cmd_usage(stderr, me, 0);
+		return CTL_USAGE;
+	}
+	if (url != NULL && (base = doctor_base(url)) == NULL) {
+		fprintf(stderr, "%s: doctor: --url must be an https URL (http "
+		    "only for a loopback host) without user, password, query "
+		    "or fragment\n", PROGNAME);
+		return CTL_USAGE;
+	}
+	d.ctl = c->conf_explicit ?
+	    str_printf("%s -c %s", PROGNAME, c->conf_file) : strdup(PROGNAME);
+	if (d.ctl == NULL) {
+		fprintf(stderr, "%s: out of memory\n", PROGNAME);
+		curl_url_cleanup(base);
+		return CTL_FAIL;
+	}
+
+	if ((rc = doctor_config(&d)) != CTL_OK)
+		goto out;
+	doctor_secrets(&d);
+	doctor_db(&d);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		finding(&d, SEV_FAIL, "libcurl: cannot initialise; nothing "
+		    "over the network was checked");
+	} else {
+		doctor_reach(&d, "cloud_api_url", c->cf.cloud_api_url);
+		doctor_reach(&d, "stripe_api_url", c->cf.stripe_api_url);
+		if (base != NULL)
+			doctor_site(&d, base);
+		else
+			finding(&d, SEV_WARN, "no --url given: portal, health "
+			    "and callback route not checked");
+		curl_global_cleanup();
+	}
+	rc = d.nfail > 0 ? CTL_FAIL : CTL_OK;
+out:
+	curl_url_cleanup(base);
+	free(d.ctl);
+	return rc;
+}
