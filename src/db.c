@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,16 +299,43 @@ db_journal_mode(void)
 }
 
 /*
+ * Create the directories leading to path that do not exist yet, mode 0700
+ * (the database's directory holds its journals too).  Returns 1 on
+ * success, 0 with errno set.
+ */
+static int
+db_mkdirs(const char *path)
+{
+	char	 buf[PATH_MAX];
+	char	*p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return 0;
+	}
+	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+			return 0;
+		*p = '/';
+	}
+	return 1;
+}
+
+/*
  * Create path as an empty file of mode 0600 if it does not exist, so that
  * the database (and the journals SQLite creates with the database's mode)
- * is never readable by others whatever the umask.  Returns 1 if the file
- * exists afterwards, 0 on failure with errno set.
+ * is never readable by others whatever the umask.  Missing directories on
+ * the way are created 0700.  Returns 1 if the file exists afterwards, 0 on
+ * failure with errno set.
  */
 static int
 db_create(const char *path)
 {
 	int	 fd;
 
+	if (!db_mkdirs(path))
+		return 0;
 	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return errno == EEXIST;

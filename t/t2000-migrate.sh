@@ -68,10 +68,18 @@ test_expect_success 'migrate under umask 000 still creates mode 600' '
 	test "$(stat -c %a loose.sqlite)" = 600
 '
 
-test_expect_success 'migrate into a missing directory exits 1' '
-	test_exit_code 1 env STRIPE_SYNC_DB_PATH="$TRASH/nosuchdir/db.sqlite" \
+test_expect_success 'migrate on a fresh machine creates the database directory 0700' '
+	env STRIPE_SYNC_DB_PATH="$TRASH/nosuchdir/sub/db.sqlite" \
+		stripe-syncctl -c stripe-sync.conf migrate &&
+	test "$(stat -c %a nosuchdir/sub)" = 700 &&
+	test "$(stat -c %a nosuchdir/sub/db.sqlite)" = 600
+'
+
+test_expect_success 'migrate where a directory cannot be made exits 1' '
+	: > afile &&
+	test_exit_code 1 env STRIPE_SYNC_DB_PATH="$TRASH/afile/db.sqlite" \
 		stripe-syncctl -c stripe-sync.conf migrate 2>err &&
-	! test -e nosuchdir
+	test_grep "cannot create" err
 '
 
 test_expect_success 'a database newer than the binary: migrate exits 5' '

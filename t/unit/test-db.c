@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -262,7 +263,10 @@ test_open_migrate_no_dir(void)
 
 	if (!tdir_make(&t))
 		return;
-	snprintf(path, sizeof(path), "%s/nodir/x.db", t.dir);
+	/* A plain file where a directory should be: nothing can create it. */
+	snprintf(path, sizeof(path), "%s/notadir", t.dir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	snprintf(path, sizeof(path), "%s/notadir/x.db", t.dir);
 	db = db_open(path, DB_MIGRATE, err, sizeof(err));
 	ok(db == NULL, "open-migrate-no-dir: refused");
 	ok(strstr(err, "cannot create") != NULL,
@@ -305,6 +309,41 @@ test_open_migrate_mode(void)
 	    "open-migrate-mode: still 0600 after writes");
 	umask(old);
 	db_close(db);
+	tdir_rm(&t);
+}
+
+/* migrate on a fresh machine: the database's directory does not exist. */
+static void
+test_open_migrate_mkdirs(void)
+{
+	struct tdir	 t;
+	struct db	*db;
+	struct stat	 sb;
+	char		 sub[PATH_MAX + 8], deep[PATH_MAX + 16];
+	char		 file[PATH_MAX + 48], err[512];
+
+	memset(&sb, 0, sizeof(sb));
+	if (!tdir_make(&t))
+		return;
+	snprintf(sub, sizeof(sub), "%s/a", t.dir);
+	snprintf(deep, sizeof(deep), "%s/a/b", t.dir);
+	snprintf(file, sizeof(file), "%s/a/b/s.db", t.dir);
+	db = db_open(file, DB_SERVE, err, sizeof(err));
+	ok(db == NULL && stat(sub, &sb) == -1,
+	    "open-mkdirs: serving never creates directories");
+	db = db_open(file, DB_MIGRATE, err, sizeof(err));
+	ok(db != NULL, "open-mkdirs: migrate creates missing directories");
+	if (stat(deep, &sb) == -1)
+		memset(&sb, 0, sizeof(sb));
+	ok(S_ISDIR(sb.st_mode) && (sb.st_mode & 07777) == 0700,
+	    "open-mkdirs: the new directory is 0700 (%o)",
+	    (unsigned)(sb.st_mode & 07777));
+	ok(stat(file, &sb) == 0 && (sb.st_mode & 07777) == 0600,
+	    "open-mkdirs: the file is 0600");
+	db_close(db);
+	unlink(file);
+	rmdir(deep);
+	rmdir(sub);
 	tdir_rm(&t);
 }
 
@@ -1189,6 +1228,7 @@ main(void)
 	test_open_serve_missing();
 	test_open_migrate_no_dir();
 	test_open_migrate_mode();
+	test_open_migrate_mkdirs();
 	test_open_not_a_database();
 	test_migrate_twice();
 	test_migrate_two_connections();
