@@ -19,4 +19,10 @@ test_expect_success 'COPYING holds the ISC license' '
 	test_grep "Permission to use, copy, modify, and/or distribute this software" "$top_srcdir/COPYING"
 '
 
+test_expect_success 'make install ships every deployment file (each is listed in Makefile.am)' '
+	(cd "$top_srcdir" && for f in $(find nginx deploy portal-static -type f); do
+		grep -q -F "$f" Makefile.am || { echo "$f is not installed"; exit 1; }
+	done)
+'
+
 test_done
