@@ -37,6 +37,12 @@
 		APP_UNINSTALLED: ["App uninstalled",
 		    "Stripe Sync has been uninstalled from this instance. " +
 		    "Install it again from Blnk Cloud to use it."],
+		SESSION_REVOKED: ["Session ended",
+		    "Stripe Sync was reinstalled after this session began. " +
+		    LAUNCH_AGAIN],
+		INSTALL_NOT_FOUND: ["Unknown installation",
+		    "This session names an installation Stripe Sync does not " +
+		    "know. " + LAUNCH_AGAIN],
 		INSTANCE_MISMATCH: ["Wrong instance",
 		    "This session belongs to a different Blnk instance than " +
 		    "the installation it names. " + LAUNCH_AGAIN],
@@ -95,7 +101,8 @@
 		var e = ERRORS[code];
 
 		if (code === "SESSION_EXPIRED" || code === "TOKEN_INVALID" ||
-		    code === "APP_UNINSTALLED" || code === "INSTANCE_MISMATCH")
+		    code === "APP_UNINSTALLED" || code === "INSTANCE_MISMATCH" ||
+		    code === "SESSION_REVOKED" || code === "INSTALL_NOT_FOUND")
 			token = null;	/* useless now: forget it */
 
 		$("problem-title").textContent = e ? e[0] : "Something went wrong";
