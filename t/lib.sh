@@ -46,6 +46,22 @@ $test_exit_hooks"
 trap 'eval "$test_exit_hooks"' EXIT
 trap 'exit 130' INT TERM HUP
 
+# test_report NAME BODY: after a test ran with its status in $eval_ret and
+# its output in $TRASH/.out, print its TAP line (and why, if it failed).
+test_report() {
+	cat "$TRASH/.out" >> "$TRASH/.log"
+	if [ "$eval_ret" = 0 ]; then
+		printf 'ok %d - %s\n' "$test_count" "$1"
+		return
+	fi
+	test_failures=$((test_failures + 1))
+	printf 'not ok %d - %s\n' "$test_count" "$1"
+	printf '#   failed commands:\n'
+	printf '%s\n' "$2" | sed 's/^/#   /'
+	printf '#   output (last 40 lines):\n'
+	tail -n 40 "$TRASH/.out" | sed 's/^/#   /'
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
 	test_cleanup=:
@@ -57,17 +73,7 @@ test_expect_success() {
 		exit "$_r"
 	) > "$TRASH/.out" 2>&1 </dev/null
 	eval_ret=$?
-	cat "$TRASH/.out" >> "$TRASH/.log"
-	if [ "$eval_ret" = 0 ]; then
-		printf 'ok %d - %s\n' "$test_count" "$1"
-	else
-		test_failures=$((test_failures + 1))
-		printf 'not ok %d - %s\n' "$test_count" "$1"
-		printf '#   failed commands:\n'
-		printf '%s\n' "$2" | sed 's/^/#   /'
-		printf '#   output (last 30 lines):\n'
-		tail -n 40 "$TRASH/.out" | sed 's/^/#   /'
-	fi
+	test_report "$1" "$2"
 }
 
 # Like test_expect_success, but the body runs in the test file's own shell,
@@ -79,17 +85,7 @@ test_expect_success_here() {
 	eval "$2" > "$TRASH/.out" 2>&1 </dev/null
 	eval_ret=$?
 	eval "$test_cleanup" >> "$TRASH/.out" 2>&1
-	cat "$TRASH/.out" >> "$TRASH/.log"
-	if [ "$eval_ret" = 0 ]; then
-		printf 'ok %d - %s\n' "$test_count" "$1"
-	else
-		test_failures=$((test_failures + 1))
-		printf 'not ok %d - %s\n' "$test_count" "$1"
-		printf '#   failed commands:\n'
-		printf '%s\n' "$2" | sed 's/^/#   /'
-		printf '#   output (last 30 lines):\n'
-		tail -n 40 "$TRASH/.out" | sed 's/^/#   /'
-	fi
+	test_report "$1" "$2"
 }
 
 skip_all() {
