@@ -88,6 +88,11 @@ test_expect_success_here() {
 	test_report "$1" "$2"
 }
 
+# test_diag TEXT: a TAP comment line, for figures worth keeping in the log.
+test_diag() {
+	printf '# %s\n' "$*"
+}
+
 skip_all() {
 	printf '1..0 # SKIP %s\n' "$*"
 	exit 0

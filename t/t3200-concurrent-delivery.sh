@@ -48,6 +48,7 @@ test_expect_success 'the deliveries were served by several worker processes' '
 	cat pids &&
 	test "$(wc -l < pids)" -ge 2
 '
+test_diag "$(cat pids 2>/dev/null | wc -l) worker processes served the $N simultaneous deliveries"
 
 test_expect_success 'concurrent duplicate uninstall: one state change, every delivery 2xx' '
 	uninstall_event un.json instapp_race &&
