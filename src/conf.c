@@ -577,6 +577,27 @@ out:
 	return rc;
 }
 
+/* A secret with fewer distinct bytes than this is a placeholder. */
+#define SECRET_MIN_DISTINCT	8
+
+/*
+ * Does s use at least SECRET_MIN_DISTINCT different bytes?  32 random
+ * url-safe characters almost always use more than 20; "aaaa..." or a
+ * repeated word does not.
+ */
+static int
+varied(const char *s)
+{
+	unsigned char	 seen[256];
+	size_t		 n = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (; *s != '\0'; s++)
+		if (!seen[(unsigned char)*s]++)
+			n++;
+	return n >= SECRET_MIN_DISTINCT;
+}
+
 /*
  * Parse old_master_keys (comma separated, blanks around each allowed)
  * into cf->keys[1..].  keys[0] must already hold master_key.  Returns 1
@@ -586,7 +607,7 @@ static int
 parse_old_keys(struct conf *cf, const char *val, char *err, size_t errsz)
 {
 	char	*copy, *p, *tok, *end;
-	size_t	 n = 0, i;
+	size_t	 n = 0, i, len = strlen(val);
 	int	 rc = 0;
 
 	if ((copy = strdup(val)) == NULL) {
@@ -633,7 +654,10 @@ parse_old_keys(struct conf *cf, const char *val, char *err, size_t errsz)
 	}
 	rc = 1;
 out:
-	wipe_str(copy);
+	/* strsep() left NULs between the keys: wipe the whole copy, not
+	 * just up to the first of them. */
+	crypto_wipe(copy, len);
+	free(copy);
 	return rc;
 }
 
@@ -861,6 +885,12 @@ validate(struct conf *cf, struct raw *r, char *err, size_t errsz)
 		    "bytes)", CONF_SECRET_MAX);
 		return 0;
 	}
+	if (!varied(r->val[K_SESSION_SECRET])) {
+		util_errf(err, errsz, "session_secret: looks like a "
+		    "placeholder (fewer than %d different characters): use "
+		    "random bytes", SECRET_MIN_DISTINCT);
+		return 0;
+	}
 	take(r, K_SESSION_SECRET, NULL, &cf->session_secret, err, errsz);
 	if (!crypto_hkdf(cf->session_secret, cf->session_secret_len,
 	    TOKEN_INFO, cf->token_key)) {
@@ -873,6 +903,12 @@ validate(struct conf *cf, struct raw *r, char *err, size_t errsz)
 		util_errf(err, errsz, "callback_secret: must be %d to %d "
 		    "characters from A-Z a-z 0-9 _ -", CONF_SECRET_MIN,
 		    CONF_CBSECRET_MAX);
+		return 0;
+	}
+	if (!varied(r->val[K_CALLBACK_SECRET])) {
+		util_errf(err, errsz, "callback_secret: looks like a "
+		    "placeholder (fewer than %d different characters): use "
+		    "random characters", SECRET_MIN_DISTINCT);
 		return 0;
 	}
 	take(r, K_CALLBACK_SECRET, NULL, &cf->callback_secret, err, errsz);

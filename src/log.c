@@ -66,7 +66,9 @@ log_init(const char *progname, const char *path, enum log_level lvl)
 	if (path == NULL)
 		return 1;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* O_NOFOLLOW: a root-run tool must not append through a link. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0640);
 	if (fd == -1) {
 		saved = errno;
 		log_escape(epath, sizeof(epath), path, strlen(path));

@@ -2,6 +2,7 @@
  * valid.c: checking untrusted request bodies.  See valid.h.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -66,8 +67,14 @@ valid_string(enum ftype t, const char *s, size_t len)
 			continue;
 		return 0;
 	}
-	if (t == FT_TIME)
-		return util_is_rfc3339(s);
+	if (t == FT_TIME) {
+		/* util_is_rfc3339 wants a string: s[0..len) may not be one. */
+		char	 buf[64 + 1];
+
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		return util_is_rfc3339(buf);
+	}
 	return 1;
 }
 
@@ -104,24 +111,69 @@ is_json_type(const char *ct)
 }
 
 /*
- * json-c's strict mode (0.16) still takes single-quoted strings.  Returns
- * 0 if a single quote stands outside a double-quoted string.
+ * What json-c's strict mode (0.16) lets through and JSON does not, checked
+ * on the raw text: a single-quoted string, a raw control character inside
+ * a string, and "\u0000", which json-c would turn into a NUL that cuts an
+ * object key short ("installed_app_id\u0000x" would count as
+ * "installed_app_id").  Returns 0 if any of them occurs.
  */
 static int
-no_single_quotes(const char *s, size_t len)
+raw_json_ok(const char *s, size_t len)
 {
 	size_t	 i;
 	int	 in = 0;
 
 	for (i = 0; i < len; i++) {
-		if (in && s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			in = !in;
-		else if (!in && s[i] == '\'')
+		if (!in) {
+			if (s[i] == '"')
+				in = 1;
+			else if (s[i] == '\'')
+				return 0;
+			continue;
+		}
+		if ((unsigned char)s[i] < 0x20)
 			return 0;
+		if (s[i] == '"')
+			in = 0;
+		else if (s[i] == '\\' && i + 1 < len) {
+			if (len - i >= 6 && strncmp(s + i + 1, "u0000", 5) == 0)
+				return 0;
+			i++;
+		}
 	}
 	return 1;
+}
+
+/*
+ * json-c also parses NaN and Infinity as numbers.  Returns 0 if any number
+ * in the tree is not finite (the depth is bounded by the tokener).
+ */
+static int
+finite_numbers(struct json_object *o)
+{
+	struct json_object_iterator	 it, end;
+	size_t				 i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (!finite_numbers(json_object_array_get_idx(o, i)))
+				return 0;
+		return 1;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			if (!finite_numbers(json_object_iter_peek_value(&it)))
+				return 0;
+		return 1;
+	default:
+		return 1;
+	}
 }
 
 struct json_object *
@@ -157,7 +209,7 @@ valid_body(const char *content_type, const char *body, size_t len,
 		return NULL;
 	}
 
-	if (!no_single_quotes(body, len)) {
+	if (!raw_json_ok(body, len)) {
 		fail(e, 400, "INVALID_JSON", "body",
 		    "request body is not valid JSON");
 		return NULL;
@@ -192,6 +244,12 @@ valid_body(const char *content_type, const char *body, size_t len,
 		json_object_put(obj);
 		fail(e, 400, "INVALID_JSON", "body",
 		    "request body must be a JSON object");
+		return NULL;
+	}
+	if (!finite_numbers(obj)) {
+		json_object_put(obj);
+		fail(e, 400, "INVALID_JSON", "body",
+		    "request body is not valid JSON (NaN or Infinity)");
 		return NULL;
 	}
 	return obj;

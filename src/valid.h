@@ -54,8 +54,10 @@ struct verr {
 
 /*
  * Check a request body: content type application/json (parameters
- * allowed), size, no NUL bytes, valid UTF-8, one strict JSON object and
- * nothing after it.  Returns the parsed object (caller json_object_put()s)
+ * allowed), size, no NUL bytes (raw or as \u0000), valid UTF-8, one
+ * strict JSON object (no single quotes, no raw control characters in
+ * strings, no NaN or Infinity) and nothing after it.  Of duplicate keys
+ * the last one wins, as json-c parses them.  Returns the parsed object (caller json_object_put()s)
  * or NULL with *e filled.  "too_large" is set by the caller when the body
  * was longer than BODY_MAX and therefore not read.
  */

@@ -60,7 +60,7 @@ test_expect_success 'raw NUL byte in the body' '
 test_expect_success 'escaped NUL inside a field' '
 	sed "s/\"instapp_1\"/\"instapp_\\\\u0000x\"/" good.json > unul.json &&
 	grep -q "u0000" unul.json &&
-	bad unul 400 INVALID_FIELD installed_app_id
+	bad unul 400 INVALID_JSON body
 '
 test_expect_success 'invalid UTF-8' '
 	{ head -c 20 good.json; printf "\377\376"; tail -c +21 good.json; } > utf.json &&

@@ -325,6 +325,15 @@ static const struct bad bad[] = {
 	  "session_secret: too short (at least 32 bytes)" },
 	{ "callback-secret-short", L_MK L_SS L_PU "callback_secret = " CS31
 	  "\n", { NULL }, "callback_secret", NULL, NULL },
+	{ "session-secret-placeholder", L_MK L_CS L_PU
+	  "session_secret = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  { NULL }, "session_secret", NULL, NULL },
+	{ "session-secret-repeated-word", L_MK L_CS L_PU
+	  "session_secret = changemechangemechangemechangeme\n",
+	  { NULL }, "session_secret", NULL, NULL },
+	{ "callback-secret-placeholder", L_MK L_SS L_PU
+	  "callback_secret = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	  { NULL }, "callback_secret", NULL, NULL },
 	{ "callback-secret-dot", L_MK L_SS L_PU "callback_secret = " CSDOT
 	  "\n", { NULL }, "callback_secret", NULL, NULL },
 	{ "callback-secret-slash", L_MK L_SS L_PU "callback_secret = " CSSL

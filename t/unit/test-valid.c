@@ -75,6 +75,13 @@ static const struct {
 	{ "bare string", "application/json", "\"x\"", 0, 0, 400, "INVALID_JSON", "body" },
 	{ "single quotes (strict)", "application/json", "{'a':1}", 0, 0, 400, "INVALID_JSON", "body" },
 	{ "trailing comma (strict)", "application/json", "{\"a\":1,}", 0, 0, 400, "INVALID_JSON", "body" },
+	{ "escaped NUL cutting a key short", "application/json", "{\"installed_app_id\\u0000zz\":\"b\"}", 0, 0, 400, "INVALID_JSON", "body" },
+	{ "escaped NUL in a value", "application/json", "{\"a\":\"x\\u0000\"}", 0, 0, 400, "INVALID_JSON", "body" },
+	{ "escaped backslash then u0000 is text", "application/json", "{\"a\":\"x\\\\u0000\"}", 0, 0, 0, NULL, NULL },
+	{ "raw tab inside a string", "application/json", "{\"a\":\"x\ty\"}", 0, 0, 400, "INVALID_JSON", "body" },
+	{ "raw newline inside a string", "application/json", "{\"a\":\"x\ny\"}", 0, 0, 400, "INVALID_JSON", "body" },
+	{ "NaN", "application/json", "{\"a\":NaN}", 0, 0, 400, "INVALID_JSON", "body" },
+	{ "Infinity", "application/json", "{\"a\":[1,{\"b\":-Infinity}]}", 0, 0, 400, "INVALID_JSON", "body" },
 	{ "too deep", "application/json", "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", 0, 0, 400, "INVALID_JSON", "body" },
 };
 
@@ -176,6 +183,11 @@ main(void)
 	ok(o != NULL, "a 64 KiB body parses");
 	json_object_put(o);
 	free(big);
+
+	/* A timestamp is judged on its len bytes, not up to a NUL after. */
+	ok(valid_string(FT_TIME, "2026-04-21T12:00:00Z+garbage", 20) == 1 &&
+	    valid_string(FT_TIME, "2026-04-21T12:00:00+00:00", 20) == 0,
+	    "timestamps are checked on exactly len bytes");
 
 	ok(valid_known_scope("data:read") && valid_known_scope("alerts:write")
 	    && !valid_known_scope("data:admin") && !valid_known_scope(""),
