@@ -22,6 +22,9 @@
 #include "util.h"
 #include "valid.h"
 
+/* The longest api_key_prefix we store in the clear. */
+#define PREFIX_MAX	16
+
 enum event_kind {
 	EVENT_UNKNOWN,
 	EVENT_INSTALL,
@@ -210,6 +213,13 @@ do_install(struct app *app, struct json_object *o, struct resp *resp)
 		return;
 	}
 	snprintf(resp->install, sizeof(resp->install), "%s", v[IF_ID].s);
+	/* Only a short prefix may be stored in the clear: never the key. */
+	if (v[IF_PREFIX].len > PREFIX_MAX ||
+	    2 * v[IF_PREFIX].len > v[IF_KEY].len) {
+		resp_error(resp, 400, "INVALID_FIELD", "api_key_prefix",
+		    "must be at most 16 characters and under half of the key");
+		return;
+	}
 	if ((scopes = scopes_text(v[IF_SCOPES].scopes)) == NULL) {
 		resp_error(resp, 500, "INTERNAL", NULL, "out of memory");
 		return;

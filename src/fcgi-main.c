@@ -8,6 +8,7 @@
  * with the headers every response carries, log one line.  Scale by
  * running more processes (spawn-fcgi -F, or systemd instances).
  */
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -33,18 +35,22 @@
 #define WORKERS_MAX	256
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t idle;
 
 /*
- * SIGTERM and SIGINT: finish the request in hand, then leave.  Without
- * SA_RESTART, a worker idle in accept(2) and a supervisor in wait(2)
- * return at once.
+ * SIGTERM and SIGINT in a worker: finish the request in hand, then leave.
+ * The signals are blocked while a request is handled (a body read is
+ * never cut short); they are let in only around FCGX_Accept_r.  Closing
+ * the listening socket there makes a pending or about-to-start accept(2)
+ * fail at once, so the worker cannot sleep on through a stop.
  */
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	FCGX_ShutdownPending();
+	if (idle)
+		close(0);
 }
 
 static void
@@ -57,6 +63,35 @@ catch_stop_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+}
+
+/* SIGTERM and SIGINT, the signals that stop us. */
+static void
+stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
+/*
+ * Is standard input NOT a listening socket, as spawn-fcgi and systemd's
+ * socket units hand it to us?  Then there is nothing to serve: say so
+ * (returns 1) rather than fail in accept(2) again and again.
+ */
+static int
+no_listen_socket(void)
+{
+	int		 on = 0;
+	socklen_t	 len = sizeof(on);
+
+	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+		return 0;
+	log_error("standard input is not a listening socket: start "
+	    "stripe-sync.fcgi with spawn-fcgi or a systemd socket unit");
+	fprintf(stderr, "stripe-sync.fcgi: standard input is not a listening "
+	    "socket (run it under spawn-fcgi)\n");
+	return 1;
 }
 
 static void
@@ -104,34 +139,45 @@ req_path(FCGX_ParamArray env, char *buf, size_t bufsz)
 
 /*
  * Read the body into buf (BODY_MAX + 1 bytes).  A declared or actual
- * length over BODY_MAX marks it too large; we do not read the rest.
+ * length over BODY_MAX marks it too large; we do not read the rest.  A
+ * body that ends before (or runs past) its declared CONTENT_LENGTH, or a
+ * stream error, sets *incomplete.  Returns how many bytes landed in buf,
+ * so the caller can wipe them.
  */
-static void
-req_body(FCGX_Request *r, char *buf, struct req *req)
+static size_t
+req_body(FCGX_Request *r, char *buf, struct req *req, int *incomplete)
 {
 	const char	*cl;
 	char		*end;
 	long long	 n = 0;
-	int		 got;
+	int		 got, declared = 0;
 
 	req->body = buf;
 	req->bodylen = 0;
+	*incomplete = 0;
 	if ((cl = FCGX_GetParam("CONTENT_LENGTH", r->envp)) != NULL &&
 	    *cl != '\0') {
 		errno = 0;
 		n = strtoll(cl, &end, 10);
 		if (errno != 0 || *end != '\0' || n < 0 || n > BODY_MAX) {
 			req->body_too_large = n > BODY_MAX || errno != 0;
-			return;
+			*incomplete = !req->body_too_large;
+			return 0;
 		}
+		declared = 1;
 	}
 	got = FCGX_GetStr(buf, BODY_MAX + 1, r->in);
+	if (got < 0)
+		got = 0;
 	if (got > BODY_MAX) {
 		req->body_too_large = 1;
-		return;
+		return (size_t)got;
 	}
-	req->bodylen = got < 0 ? 0 : (size_t)got;
+	if (FCGX_GetError(r->in) != 0 || (declared && got != n))
+		*incomplete = 1;
+	req->bodylen = (size_t)got;
 	buf[req->bodylen] = '\0';
+	return (size_t)got;
 }
 
 static void
@@ -176,11 +222,18 @@ serve(const struct conf *cf)
 	char		 err[512], path[2048];
 	char		*body;
 	double		 t0;
+	sigset_t	 stopset;
+	size_t		 nread;
+	int		 rc, ret = 0, incomplete;
 
 	if ((db = db_open(cf->db_path, DB_SERVE, err, sizeof(err))) == NULL) {
 		log_error("refusing to serve: %s", err);
 		fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
 		return 5;
+	}
+	if (no_listen_socket()) {
+		db_close(db);
+		return 1;
 	}
 	if ((body = malloc(BODY_MAX + 1)) == NULL) {
 		log_error("out of memory");
@@ -195,7 +248,23 @@ serve(const struct conf *cf)
 	log_info("worker ready (database %s, journal %s)", cf->db_path,
 	    db_journal_mode());
 
-	while (!stopping && FCGX_Accept_r(&r) >= 0) {
+	stop_signals(&stopset);
+	sigprocmask(SIG_BLOCK, &stopset, NULL);
+	for (;;) {
+		idle = 1;
+		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
+		rc = stopping ? -1 : FCGX_Accept_r(&r);
+		sigprocmask(SIG_BLOCK, &stopset, NULL);
+		idle = 0;
+		if (rc < 0) {
+			if (!stopping) {
+				log_error("accepting a connection failed: %s",
+				    strerror(errno));
+				ret = 1;
+			}
+			break;
+		}
+
 		t0 = util_monotonic_ms();
 		memset(&req, 0, sizeof(req));
 		method = FCGX_GetParam("REQUEST_METHOD", r.envp);
@@ -205,14 +274,21 @@ serve(const struct conf *cf)
 		req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION",
 		    r.envp);
 		req.now = util_now();
+		nread = 0;
 
 		/* The body is read only once a route (and for callback and
 		 * launch, the secret) has matched: a forged call costs us
 		 * nothing. */
 		if ((route = http_route(&app, &req, &rs)) != NULL) {
+			incomplete = 0;
 			if (http_route_has_body(route))
-				req_body(&r, body, &req);
-			http_dispatch(route, &app, &req, &rs);
+				nread = req_body(&r, body, &req, &incomplete);
+			if (incomplete)
+				resp_error(&rs, 400, "INVALID_BODY", "body",
+				    "the body does not match its "
+				    "Content-Length");
+			else
+				http_dispatch(route, &app, &req, &rs);
 		}
 		write_resp(&r, &req, &rs);
 		log_request(method_names[req.method], rs.route, rs.status,
@@ -220,19 +296,22 @@ serve(const struct conf *cf)
 		    rs.install[0] != '\0' ? rs.install : NULL);
 		resp_free(&rs);
 		/* The body may have held an api key. */
-		crypto_wipe(body, req.bodylen);
+		crypto_wipe(body, nread);
 		FCGX_Finish_r(&r);
 	}
 
 	log_info("worker stopping");
 	free(body);
 	db_close(db);
-	return 0;
+	return ret;
 }
 
-/* Fork one worker; returns its pid, or -1. */
+/*
+ * Fork one worker with the signal mask the supervisor started with;
+ * returns its pid, or -1.
+ */
 static pid_t
-spawn(const struct conf *cf)
+spawn(const struct conf *cf, const sigset_t *mask)
 {
 	pid_t	 pid;
 
@@ -240,65 +319,113 @@ spawn(const struct conf *cf)
 		log_error("fork: %s", strerror(errno));
 		return -1;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, mask, NULL);
 		_exit(serve(cf));
+	}
 	return pid;
 }
 
 /*
  * The supervisor: fork n workers that share the FastCGI socket on
- * standard input, replace any that dies, and on SIGTERM pass the signal
- * on and wait for them.  It never opens the database itself, so no
- * connection crosses a fork.  A worker that dies within a second of its
- * start is replaced only after a pause, so a broken database or
- * configuration does not become a fork loop.
+ * standard input, replace any that dies, and on SIGTERM or SIGINT pass
+ * the signal on and wait for them.  It never opens the database itself,
+ * so no connection crosses a fork.
+ *
+ * Every signal it cares about (TERM, INT, CHLD) stays blocked and is taken
+ * with sigtimedwait(), so none is lost while it forks, logs or waits out a
+ * pause.  A slot whose worker died within a second of its start, or whose
+ * fork failed, is filled again only after a second, so a broken database
+ * or a full process table does not become a fork loop.
  */
 static int
 supervise(const struct conf *cf, int n)
 {
 	pid_t		 pids[WORKERS_MAX], pid;
-	double		 born[WORKERS_MAX];
-	int		 i, status, live = 0;
+	double		 born[WORKERS_MAX], due[WORKERS_MAX], now, wait_ms;
+	sigset_t	 set, orig;
+	struct timespec	 ts;
+	int		 i, sig, status, live = 0, forwarded = 0;
+
+	/* SIGCHLD may come to us ignored from whoever exec'd us: then
+	 * dead workers would be reaped behind our back. */
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &orig);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGINT);
+	sigdelset(&orig, SIGCHLD);
 
 	for (i = 0; i < n; i++) {
-		born[i] = util_monotonic_ms();
-		if ((pids[i] = spawn(cf)) > 0)
-			live++;
+		pids[i] = 0;
+		due[i] = 0;
 	}
-	log_info("supervising %d workers", live);
+	log_info("supervising %d workers", n);
 
-	while (live > 0) {
-		pid = wait(&status);
-		if (pid == -1) {
-			if (errno != EINTR)
-				break;
+	for (;;) {
+		/* Reap. */
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < n && pids[i] != pid; i++)
+				continue;
+			if (i == n)
+				continue;
+			pids[i] = 0;
+			live--;
 			if (stopping)
+				continue;
+			if (WIFSIGNALED(status))
+				log_warn("worker %d killed by signal %d; "
+				    "replacing it", (int)pid,
+				    WTERMSIG(status));
+			else
+				log_warn("worker %d exited with status %d; "
+				    "replacing it", (int)pid,
+				    WEXITSTATUS(status));
+			now = util_monotonic_ms();
+			due[i] = now - born[i] < 1000.0 ? now + 1000.0 : now;
+		}
+
+		if (stopping) {
+			if (!forwarded) {
 				for (i = 0; i < n; i++)
 					if (pids[i] > 0)
 						kill(pids[i], SIGTERM);
-			continue;
+				forwarded = 1;
+			}
+			if (live == 0)
+				break;
+		} else {
+			/* Fill every empty slot that is due. */
+			now = util_monotonic_ms();
+			for (i = 0; i < n; i++) {
+				if (pids[i] > 0 || due[i] > now)
+					continue;
+				born[i] = now;
+				if ((pids[i] = spawn(cf, &orig)) > 0)
+					live++;
+				else {
+					pids[i] = 0;
+					due[i] = now + 1000.0;
+				}
+			}
 		}
-		for (i = 0; i < n && pids[i] != pid; i++)
-			continue;
-		if (i == n)
-			continue;
-		pids[i] = 0;
-		live--;
-		if (stopping)
-			continue;
-		if (WIFSIGNALED(status))
-			log_warn("worker %d killed by signal %d; replacing it",
-			    (int)pid, WTERMSIG(status));
-		else
-			log_warn("worker %d exited with status %d; replacing "
-			    "it", (int)pid, WEXITSTATUS(status));
-		if (util_monotonic_ms() - born[i] < 1000.0)
-			sleep(1);
-		if (stopping)
-			continue;
-		born[i] = util_monotonic_ms();
-		if ((pids[i] = spawn(cf)) > 0)
-			live++;
+
+		/* Sleep until a signal or the next slot falls due. */
+		wait_ms = 1000.0;
+		now = util_monotonic_ms();
+		for (i = 0; i < n && !stopping; i++)
+			if (pids[i] == 0 && due[i] - now < wait_ms)
+				wait_ms = due[i] - now;
+		if (wait_ms < 1.0)
+			wait_ms = 1.0;
+		ts.tv_sec = (time_t)(wait_ms / 1000.0);
+		ts.tv_nsec = (long)((wait_ms - ts.tv_sec * 1000.0) * 1e6);
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			stopping = 1;
 	}
 	log_info("supervisor stopping");
 	return 0;
@@ -378,7 +505,7 @@ main(int argc, char *argv[])
 		rc = 5;
 	} else {
 		db_close(db);
-		rc = supervise(&cf, (int)workers);
+		rc = no_listen_socket() ? 1 : supervise(&cf, (int)workers);
 	}
 
 	curl_global_cleanup();

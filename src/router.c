@@ -34,8 +34,8 @@ static const struct route routes[] = {
 	    portal_handle },
 	{ "health", "/api/health", 0, M(METHOD_GET) | M(METHOD_HEAD),
 	    "GET, HEAD", 0, health_handle },
-	{ "context", "/api/v1/context", 0, M(METHOD_GET), "GET", 0,
-	    api_context },
+	{ "context", "/api/v1/context", 0, M(METHOD_GET) | M(METHOD_HEAD),
+	    "GET, HEAD", 0, api_context },
 };
 
 /* Does path name this route (including the right secret)? */

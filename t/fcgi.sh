@@ -55,7 +55,8 @@ fcgi_stop() {
 test_at_exit 'fcgi_stop; rm -rf "$FCGI_DIR"'
 
 # fcgi_req METHOD PATH [BODYFILE [CONTENT_TYPE [AUTHORIZATION]]]
-# CONTENT_TYPE "-" sends none.  Writes resp.raw, resp.head, resp.body.
+# CONTENT_TYPE "-" sends none; FCGI_CONTENT_LENGTH overrides the declared
+# length.  Writes resp.raw, resp.head, resp.body.
 fcgi_req() {
 	_b=${3:-/dev/null}
 	_ct=${4-application/json}
@@ -63,7 +64,7 @@ fcgi_req() {
 	_has_auth=${5+y}
 	set -- REQUEST_METHOD="$1" REQUEST_URI="$2" SCRIPT_NAME="$2" \
 		GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
-		CONTENT_LENGTH="$(wc -c < "$_b" | tr -d ' ')"
+		CONTENT_LENGTH="${FCGI_CONTENT_LENGTH:-$(wc -c < "$_b" | tr -d ' ')}"
 	[ -z "$_has_auth" ] || set -- "$@" HTTP_AUTHORIZATION="$_auth"
 	[ "$_ct" = "-" ] || set -- "$@" CONTENT_TYPE="$_ct"
 	env -i "$@" "$CGI_FCGI" -bind -connect "$FCGI_SOCK" < "$_b" > resp.raw ||

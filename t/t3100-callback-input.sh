@@ -85,6 +85,19 @@ for f in installed_app_id app_id instance_id api_key api_key_prefix granted_perm
 	"
 done
 
+test_expect_success 'a body shorter than its Content-Length' '
+	before=$(sql "SELECT count(*) FROM installs; SELECT count(*) FROM events") &&
+	FCGI_CONTENT_LENGTH=$(( $(wc -c < good.json) + 20 )) fcgi_req POST "$CB" good.json &&
+	expect_error 400 INVALID_BODY body &&
+	test "$(sql "SELECT count(*) FROM installs; SELECT count(*) FROM events")" = "$before"
+'
+test_expect_success 'api_key_prefix that is the whole key is refused' '
+	mutate wholekey ".api_key_prefix = .api_key" && bad wholekey 400 INVALID_FIELD api_key_prefix
+'
+test_expect_success 'api_key_prefix longer than 16 characters is refused' '
+	mutate longprefix ".api_key = \"blnk_0123456789abcdefghijklmnopqrstuvwxyz\" | .api_key_prefix = \"blnk_0123456789ab\"" &&
+	bad longprefix 400 INVALID_FIELD api_key_prefix
+'
 test_expect_success 'null counts as missing' '
 	mutate nullid ".installed_app_id = null" && bad nullid 400 MISSING_FIELD installed_app_id
 '

@@ -40,9 +40,9 @@ test_expect_success 'callback with DELETE and an unknown method: 405' '
 test_expect_success 'wrong method on a wrong secret is still 404, not 405' '
 	fcgi_req GET /api/callback/guess && expect_error 404 NOT_FOUND
 '
-test_expect_success 'context with POST: 405 with Allow: GET' '
+test_expect_success 'context with POST: 405 with Allow: GET, HEAD' '
 	fcgi_req POST /api/v1/context && expect_error 405 METHOD_NOT_ALLOWED &&
-	test_grep "^Allow: GET$" resp.head
+	test_grep "^Allow: GET, HEAD$" resp.head
 '
 test_expect_success 'errors on 4xx carry the same headers' '
 	printf "{" > bad.json &&

@@ -56,6 +56,41 @@ test_expect_success 'SIGTERM stops the supervisor and every worker' '
 	test "$(grep -c "worker stopping" app.log)" = 3
 '
 
+test_expect_success_here 'SIGTERM right after a worker died young still stops everything at once' '
+	start_supervisor &&
+	wait_for 7 "worker ready" &&
+	victim=$(pgrep -P "$MASTER" | head -n 1) &&
+	kill -KILL "$victim" &&
+	wait_for 1 "worker $victim killed" &&
+	kill -TERM "$MASTER" &&
+	n=0 && while kill -0 "$MASTER" 2>/dev/null; do
+		n=$((n + 1)); [ $n -lt 300 ] || { echo "still running after 3 s"; return 1; }
+		sleep 0.01; done &&
+	test -z "$(pgrep -f "stripe-sync.fcgi --config $CONF")"
+'
+
+test_expect_success_here 'an inherited ignored SIGCHLD does not stop workers being replaced' '
+	( trap "" CHLD; exec "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- \
+		"$top_builddir/stripe-sync.fcgi" --config "$CONF" --workers 2 \
+		>>spawn.log 2>&1 ) &
+	MASTER=$! && echo "$MASTER" > "$FCGI_PIDS" &&
+	ready=$(grep -c "worker ready" app.log) &&
+	n=0 && while [ "$(pgrep -P "$MASTER" | wc -l)" -lt 2 ]; do
+		n=$((n + 1)); [ $n -lt 500 ] || return 1; sleep 0.01; done &&
+	wait_for $((ready + 2)) "worker ready" &&
+	victim=$(pgrep -P "$MASTER" | head -n 1) && kill -KILL "$victim" &&
+	wait_for $((ready + 3)) "worker ready" &&
+	test "$(pgrep -P "$MASTER" | wc -l)" = 2 &&
+	kill -TERM "$MASTER"
+'
+
+test_expect_success 'without a listening socket on standard input it says so and exits 1' '
+	test_exit_code 1 stripe-sync.fcgi --config "$CONF" </dev/null 2>err &&
+	test_grep "not a listening socket" err &&
+	test_exit_code 1 stripe-sync.fcgi --config "$CONF" --workers 2 </dev/null 2>err &&
+	test_grep "not a listening socket" err
+'
+
 test_expect_success 'a bad --workers value is a usage error' '
 	test_exit_code 2 stripe-sync.fcgi --config "$CONF" --workers 0 2>err &&
 	test_grep "workers" err &&

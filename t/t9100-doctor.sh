@@ -356,9 +356,10 @@ test_expect_success 'placeholder callback_secret (example): warn' '
 	test_grep ! "my-example-c" out
 '
 
-test_expect_success 'callback_secret of few distinct characters: warn' '
-	STRIPE_SYNC_CALLBACK_SECRET=abababababababababababababababababababab doctor &&
-	test_grep "^warn  secrets: callback_secret has fewer than 8 distinct characters" out &&
+test_expect_success 'callback_secret of few distinct characters: the config is refused, naming it' '
+	test_exit_code 3 env STRIPE_SYNC_CALLBACK_SECRET=abababababababababababababababababababab \
+		stripe-syncctl -c "$DCONF" doctor > out 2>&1 &&
+	test_grep "callback_secret" out &&
 	test_grep ! "abababababab" out
 '
 

@@ -756,8 +756,12 @@ test_secret_lengths(void)
 {
 	struct conf	 cf;
 	char		 text[4096], s[1100];
+	size_t		 i;
 
-	memset(s, 'x', sizeof(s));
+	/* Varied characters: a secret of one repeated letter is refused
+	 * as a placeholder, whatever its length. */
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = "abcdefghijklmnop"[i % 16];
 	clear_env();
 
 	s[32] = '\0';
@@ -767,7 +771,7 @@ test_secret_lengths(void)
 	if (load_ok("session secret 32 bytes", &cf, 1))
 		conf_free(&cf);
 
-	s[32] = 'x';
+	s[32] = "abcdefghijklmnop"[32 % 16];
 	s[1024] = '\0';
 	snprintf(text, sizeof(text), L_MK L_CS L_PU "session_secret = %s\n",
 	    s);
@@ -783,7 +787,8 @@ test_secret_lengths(void)
 	check_fail("session-secret-1025-bytes", 1, "session_secret", NULL,
 	    "session_secret: too long (at most 1024 bytes)", s);
 
-	memset(s, 'y', sizeof(s));
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = "ABCDEFGHIJ_-0123"[i % 16];
 	s[128] = '\0';
 	snprintf(text, sizeof(text), L_MK L_SS L_PU "callback_secret = %s\n",
 	    s);

@@ -68,7 +68,8 @@ static const struct {
 	{ "portal wrong secret", METHOD_POST, "/api/portal/x", 404, "NOT_FOUND", "not_found", NULL },
 	{ "portal with callback secret path swapped", METHOD_POST, "/api/portal" SECRET, 404, "NOT_FOUND", "not_found", NULL },
 	{ "context without token", METHOD_GET, "/api/v1/context", 401, "MISSING_TOKEN", "context", NULL },
-	{ "context POST", METHOD_POST, "/api/v1/context", 405, "METHOD_NOT_ALLOWED", "context", "GET" },
+	{ "context POST", METHOD_POST, "/api/v1/context", 405, "METHOD_NOT_ALLOWED", "context", "GET, HEAD" },
+	{ "context HEAD", METHOD_HEAD, "/api/v1/context", 401, "MISSING_TOKEN", "context", NULL },
 	{ "unknown v1 route", METHOD_GET, "/api/v1/nothing", 404, "NOT_FOUND", "not_found", NULL },
 };
 
