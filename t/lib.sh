@@ -178,6 +178,26 @@ test_write_config() {
 	} > "$_f" && chmod 600 "$_f"
 }
 
+# test_no_secret OUTPUT CONF [KEY...]: no secret value of CONF (nor its
+# first 12 characters) appears in the file OUTPUT.  The secrets are
+# master_key, session_secret, callback_secret and any KEY given; those
+# absent from CONF are skipped, but at least one must be there.
+test_no_secret() {
+	_out=$1 _conf=$2 _seen=0
+	shift 2
+	for _k in master_key session_secret callback_secret "$@"; do
+		_v=$(test_config_get "$_k" "$_conf")
+		test -n "$_v" || continue
+		_seen=1
+		_p=$(printf '%s' "$_v" | cut -c1-12)
+		if grep -F -e "$_p" "$_out" >/dev/null; then
+			echo "value of $_k from $_conf appears in $_out:"; cat "$_out"
+			return 1
+		fi
+	done
+	[ "$_seen" = 1 ] || { echo "no secret found in $_conf"; return 1; }
+}
+
 # The value of KEY in config file FILE.
 test_config_get() {
 	sed -n "s/^$1[ 	]*=[ 	]*//p" "${2:-stripe-sync.conf}" | tail -n 1

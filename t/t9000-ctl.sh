@@ -4,17 +4,9 @@ test_description='stripe-syncctl: usage, init, installs, install, rotate-keys'
 
 commands='init check-config migrate installs install rotate-keys'
 
-# no_secret_in OUTPUT CONF: no secret value of CONF (nor its first 12
-# characters) appears in the file OUTPUT.
+# no_secret_in OUTPUT CONF: see test_no_secret in t/lib.sh.
 no_secret_in() {
-	for _k in master_key session_secret callback_secret; do
-		_v=$(test_config_get "$_k" "$2")
-		test -n "$_v" || { echo "no $_k in $2"; return 1; }
-		_p=$(printf '%s' "$_v" | cut -c1-12)
-		if grep -F -e "$_p" "$1" >/dev/null; then
-			echo "$_k of $2 appears in $1"; return 1
-		fi
-	done
+	test_no_secret "$1" "$2"
 }
 
 # --- usage -------------------------------------------------------------------

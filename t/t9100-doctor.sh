@@ -90,17 +90,9 @@ doctor() {
 	stripe-syncctl -c "$DCONF" doctor "$@" >out 2>err
 }
 
-# no_secret_in OUTPUT [CONF]: no secret of CONF (nor its first 12
-# characters) appears in OUTPUT.
+# no_secret_in OUTPUT [CONF]: see test_no_secret in t/lib.sh.
 no_secret_in() {
-	for _k in master_key session_secret callback_secret; do
-		_v=$(test_config_get "$_k" "${2:-$DCONF}")
-		test -n "$_v" || { echo "no $_k in ${2:-$DCONF}"; return 1; }
-		_p=$(printf '%s' "$_v" | cut -c1-12)
-		if grep -F -e "$_p" "$1" >/dev/null; then
-			echo "$_k appears in $1"; return 1
-		fi
-	done
+	test_no_secret "$1" "${2:-$DCONF}"
 }
 
 # test_grep_F STRING FILE: FILE has the fixed string (shown on failure).

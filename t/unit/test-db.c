@@ -172,6 +172,25 @@ db_fresh(struct tdir *t)
 	return db;
 }
 
+/*
+ * A fresh migrated database in a new directory, and a keyring of one key
+ * made from "byte".  Returns NULL (with nothing left behind) on failure.
+ */
+static struct db *
+setup(struct tdir *t, struct conf *cf, unsigned char byte)
+{
+	struct db	*db;
+
+	memset(cf, 0, sizeof(*cf));
+	key_make(&cf->keys[0], byte);
+	cf->nkeys = 1;
+	if (!tdir_make(t))
+		return NULL;
+	if ((db = db_fresh(t)) == NULL)
+		tdir_rm(t);
+	return db;
+}
+
 static void
 install_sample(struct install *in, const char *id, const char *event)
 {
@@ -623,15 +642,8 @@ test_install_lifecycle(void)
 	struct conf	 cf;
 	char		 buf[128];
 
-	memset(&cf, 0, sizeof(cf));
-	key_make(&cf.keys[0], 0x11);
-	cf.nkeys = 1;
-	if (!tdir_make(&t))
+	if ((db = setup(&t, &cf, 0x11)) == NULL)
 		return;
-	if ((db = db_fresh(&t)) == NULL) {
-		tdir_rm(&t);
-		return;
-	}
 
 	ok(activate(db, &cf, "ia_1", SECRET, NOW1), "lifecycle: activate");
 	if (ok(db_install_get(db, "ia_1", &in) == 1, "lifecycle: found")) {
@@ -748,15 +760,8 @@ test_deactivate_rolled_back(void)
 	struct install	 in;
 	struct conf	 cf;
 
-	memset(&cf, 0, sizeof(cf));
-	key_make(&cf.keys[0], 0x12);
-	cf.nkeys = 1;
-	if (!tdir_make(&t))
+	if ((db = setup(&t, &cf, 0x12)) == NULL)
 		return;
-	if ((db = db_fresh(&t)) == NULL) {
-		tdir_rm(&t);
-		return;
-	}
 	ok(activate(db, &cf, "ia_rb", SECRET, NOW1), "deactivate-rb: setup");
 	ok(db_begin(db) && db_install_deactivate(db, "ia_rb", NOW2, NOW2) == 1,
 	    "deactivate-rb: deactivate");
@@ -877,15 +882,8 @@ test_install_list(void)
 	struct conf	 cf;
 	struct listed	 l;
 
-	memset(&cf, 0, sizeof(cf));
-	key_make(&cf.keys[0], 0x13);
-	cf.nkeys = 1;
-	if (!tdir_make(&t))
+	if ((db = setup(&t, &cf, 0x13)) == NULL)
 		return;
-	if ((db = db_fresh(&t)) == NULL) {
-		tdir_rm(&t);
-		return;
-	}
 	memset(&l, 0, sizeof(l));
 	ok(db_install_list(db, list_cb, &l), "list-empty: ok");
 	is_int(l.n, 0, "list-empty: no callback");
