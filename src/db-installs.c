@@ -1,0 +1,306 @@
+/*
+ * db-installs.c: the installs table and the events table (the
+ * idempotency keys of the install and uninstall events delivered).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "db.h"
+#include "db-int.h"
+
+/* The columns db_install_get() and db_install_list() read, in the order
+ * install_fill() expects. */
+#define INSTALL_COLS \
+	"installed_app_id, app_id, instance_id, organization_id, " \
+	"api_key_prefix, granted_permissions, status, generation, " \
+	"install_event, installed_at, uninstalled_at, updated_at, " \
+	"api_key_sealed IS NOT NULL"
+
+enum stmt {
+	STMT_INSTALL_GET,
+	STMT_INSTALL_LIST,
+	STMT_INSTALL_ACTIVATE,
+	STMT_INSTALL_DEACTIVATE,
+	STMT_EVENT_CLAIM,
+	STMT_EVENT_COUNT,
+	STMT__MAX
+};
+
+static const char *const stmts[STMT__MAX] = {
+	/* STMT_INSTALL_GET */
+	"SELECT " INSTALL_COLS " FROM installs WHERE installed_app_id = ?1",
+	/* STMT_INSTALL_LIST */
+	"SELECT " INSTALL_COLS " FROM installs "
+	"ORDER BY installed_at, installed_app_id",
+	/* STMT_INSTALL_ACTIVATE */
+	"INSERT INTO installs (installed_app_id, app_id, instance_id, "
+	"organization_id, api_key_prefix, api_key_sealed, api_key_kid, "
+	"granted_permissions, status, generation, install_event, "
+	"installed_at, uninstalled_at, updated_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', 1, ?9, "
+	"?10, NULL, ?10) "
+	"ON CONFLICT (installed_app_id) DO UPDATE SET "
+	"app_id = excluded.app_id, "
+	"instance_id = excluded.instance_id, "
+	"organization_id = excluded.organization_id, "
+	"api_key_prefix = excluded.api_key_prefix, "
+	"api_key_sealed = excluded.api_key_sealed, "
+	"api_key_kid = excluded.api_key_kid, "
+	"granted_permissions = excluded.granted_permissions, "
+	"status = 'active', "
+	"generation = installs.generation + 1, "
+	"install_event = excluded.install_event, "
+	"installed_at = excluded.installed_at, "
+	"uninstalled_at = NULL, "
+	"updated_at = excluded.updated_at",
+	/* STMT_INSTALL_DEACTIVATE */
+	"UPDATE installs SET status = 'inactive', api_key_sealed = NULL, "
+	"api_key_kid = NULL, uninstalled_at = ?2, updated_at = ?3 "
+	"WHERE installed_app_id = ?1",
+	/* STMT_EVENT_CLAIM */
+	"INSERT INTO events (idempotency_key, kind, installed_app_id, "
+	"outcome, received_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+	"ON CONFLICT (idempotency_key) DO NOTHING",
+	/* STMT_EVENT_COUNT */
+	"SELECT count(*) FROM events",
+};
+
+const char *const install_status_names[INSTALL__MAX] = {
+	"active",	/* INSTALL_ACTIVE */
+	"inactive",	/* INSTALL_INACTIVE */
+};
+
+#define ST(db, s)	db_stmt((db), DBF_INSTALLS, stmts, (s))
+
+/* Free the strings of an install and zero it.  Safe with NULL. */
+void
+install_free(struct install *in)
+{
+	if (in == NULL)
+		return;
+	free(in->installed_app_id);
+	free(in->app_id);
+	free(in->instance_id);
+	free(in->organization_id);
+	free(in->api_key_prefix);
+	free(in->granted_permissions);
+	free(in->install_event);
+	free(in->installed_at);
+	free(in->uninstalled_at);
+	free(in->updated_at);
+	memset(in, 0, sizeof(*in));
+}
+
+/*
+ * Fill *in from the current row of a statement selecting INSTALL_COLS.
+ * Returns 1 on success; on failure *in holds nothing to free.
+ */
+static int
+install_fill(sqlite3_stmt *st, struct install *in)
+{
+	const char	*status;
+	size_t		 i;
+
+	memset(in, 0, sizeof(*in));
+	if (!db_col_dup(st, 0, 0, &in->installed_app_id) ||
+	    !db_col_dup(st, 1, 0, &in->app_id) ||
+	    !db_col_dup(st, 2, 0, &in->instance_id) ||
+	    !db_col_dup(st, 3, 1, &in->organization_id) ||
+	    !db_col_dup(st, 4, 0, &in->api_key_prefix) ||
+	    !db_col_dup(st, 5, 0, &in->granted_permissions) ||
+	    !db_col_dup(st, 8, 0, &in->install_event) ||
+	    !db_col_dup(st, 9, 0, &in->installed_at) ||
+	    !db_col_dup(st, 10, 1, &in->uninstalled_at) ||
+	    !db_col_dup(st, 11, 0, &in->updated_at))
+		goto fail;
+
+	if ((status = (const char *)sqlite3_column_text(st, 6)) == NULL)
+		goto fail;
+	for (i = 0; i < INSTALL__MAX; i++)
+		if (strcmp(status, install_status_names[i]) == 0)
+			break;
+	if (i == INSTALL__MAX)
+		goto fail;
+	in->status = (enum install_status)i;
+	in->generation = sqlite3_column_int64(st, 7);
+	in->has_key = sqlite3_column_int(st, 12) != 0;
+	return 1;
+fail:
+	install_free(in);
+	return 0;
+}
+
+/* -1 error, 0 not found, 1 found (caller must install_free(in)). */
+int
+db_install_get(struct db *db, const char *id, struct install *in)
+{
+	sqlite3_stmt	*st;
+	int		 rc, ret = -1;
+
+	memset(in, 0, sizeof(*in));
+	if ((st = ST(db, STMT_INSTALL_GET)) == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id)) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			ret = 0;
+		else if (rc == SQLITE_ROW && install_fill(st, in))
+			ret = 1;
+	}
+	db_stmt_done(st);
+	return ret;
+}
+
+/*
+ * See db.h.  The install passed to cb is freed when cb returns.  cb may
+ * run other db_* calls but not db_install_list() itself.
+ */
+int
+db_install_list(struct db *db, int (*cb)(const struct install *, void *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	struct install	 in;
+	int		 rc, ret = 0;
+
+	if ((st = ST(db, STMT_INSTALL_LIST)) == NULL)
+		return 0;
+	for (;;) {
+		if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+			ret = 1;
+			break;
+		}
+		if (rc != SQLITE_ROW || !install_fill(st, &in))
+			break;
+		rc = cb(&in, arg);
+		install_free(&in);
+		if (rc == 0) {
+			ret = 1;
+			break;
+		}
+	}
+	db_stmt_done(st);
+	return ret;
+}
+
+/* See db.h.  Returns 1 on success, 0 on failure. */
+int
+db_install_activate(struct db *db, const struct install *in,
+    const unsigned char *sealed, size_t sealedlen, const char *kid,
+    const char *now)
+{
+	sqlite3_stmt	*st;
+	int		 rc = SQLITE_ERROR;
+
+	if (!db_in_txn(db))
+		return 0;
+	if ((st = ST(db, STMT_INSTALL_ACTIVATE)) == NULL)
+		return 0;
+	if (db_bind_text(st, 1, in->installed_app_id) &&
+	    db_bind_text(st, 2, in->app_id) &&
+	    db_bind_text(st, 3, in->instance_id) &&
+	    db_bind_text(st, 4, in->organization_id) &&
+	    db_bind_text(st, 5, in->api_key_prefix) &&
+	    db_bind_blob(st, 6, sealed, sealedlen) &&
+	    db_bind_text(st, 7, kid) &&
+	    db_bind_text(st, 8, in->granted_permissions) &&
+	    db_bind_text(st, 9, in->install_event) &&
+	    db_bind_text(st, 10, now))
+		rc = sqlite3_step(st);
+	db_stmt_done(st);
+	return rc == SQLITE_DONE;
+}
+
+/* See db.h: -1 error, 0 no such install, 1 done. */
+int
+db_install_deactivate(struct db *db, const char *id,
+    const char *uninstalled_at, const char *now)
+{
+	sqlite3_stmt	*st;
+	int		 rc = SQLITE_ERROR;
+
+	if (!db_in_txn(db))
+		return -1;
+	if ((st = ST(db, STMT_INSTALL_DEACTIVATE)) == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) &&
+	    db_bind_text(st, 2, uninstalled_at) &&
+	    db_bind_text(st, 3, now))
+		rc = sqlite3_step(st);
+	db_stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(db->h) > 0;
+}
+
+/* See db.h: -1 error, 0 already claimed, 1 claimed now. */
+int
+db_event_claim(struct db *db, const char *key, const char *kind,
+    const char *install_id, const char *outcome, const char *now)
+{
+	sqlite3_stmt	*st;
+	int		 rc = SQLITE_ERROR;
+
+	if (!db_in_txn(db))
+		return -1;
+	if ((st = ST(db, STMT_EVENT_CLAIM)) == NULL)
+		return -1;
+	if (db_bind_text(st, 1, key) &&
+	    db_bind_text(st, 2, kind) &&
+	    db_bind_text(st, 3, install_id) &&
+	    db_bind_text(st, 4, outcome) &&
+	    db_bind_text(st, 5, now))
+		rc = sqlite3_step(st);
+	db_stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(db->h) == 1;
+}
+
+/* Returns the number of events, -1 on error. */
+int64_t
+db_event_count(struct db *db)
+{
+	int64_t	 n;
+
+	return db_stmt_int(db, DBF_INSTALLS, stmts, STMT_EVENT_COUNT, &n) ? n : -1;
+}
+
+/* Writes "stripe-sync:v1:installs.api_key:<id>" into buf. */
+void
+db_install_key_aad(const char *id, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "stripe-sync:v1:installs.api_key:%s", id);
+}
+
+
+/*
+ * See db.h.  The opened key is checked to hold no NUL byte, since callers
+ * use it as a string.
+ */
+int
+db_install_key(struct db *db, const struct conf *cf, const char *id,
+    char **key)
+{
+	unsigned char	*pt;
+	size_t		 ptlen;
+	char		 kid[CONF_KIDLEN + 1];
+	int		 rc;
+
+	*key = NULL;
+	rc = db_sealed_open(db, cf, SEALED_INSTALL_API_KEY, id, &pt, &ptlen, kid);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 0;
+	if (memchr(pt, '\0', ptlen) != NULL) {
+		crypto_wipe(pt, ptlen);
+		free(pt);
+		return -1;
+	}
+	*key = (char *)pt;
+	return 1;
+}

@@ -1,0 +1,94 @@
+/*
+ * db-int.h: what the storage files (db.c, db-*.c) share and nobody else
+ * sees.  The public interface is db.h.
+ *
+ * Each db-*.c file holds one family of tables and its own statement table
+ * (enum + const char *const stmts[]).  A statement is prepared the first
+ * time it is used on a connection, cached in db->st[family][i], and reset
+ * after each use, so every query is prepare-once, bind, step, reset.
+ */
+#ifndef DB_INT_H
+#define DB_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+/* The families of statements, one per db-*.c file. */
+enum db_family {
+	DBF_CORE,	/* db.c: pragmas, transactions, ping */
+	DBF_MIGRATE,	/* db-migrate.c: schema versions */
+	DBF_INSTALLS,	/* db-installs.c: installs and delivered events */
+	DBF_SECRETS,	/* db-secrets.c: every sealed column */
+	DBF__MAX
+};
+
+#define DB_FAMILY_STMTS	32	/* statements per family, at most */
+#define DB_AADMAX	512	/* associated data of a sealed value */
+
+struct db {
+	sqlite3		*h;
+	char		*path;
+	sqlite3_stmt	*st[DBF__MAX][DB_FAMILY_STMTS];
+	const char	*msg;		/* our own error, shadows sqlite's */
+	char		 msgbuf[256];	/* for msg, when not static */
+};
+
+/*
+ * Statement i of family f, whose SQL is sql[i], preparing it on first use.
+ * Returns NULL on failure (see db_errmsg()).  The connection owns it.
+ */
+sqlite3_stmt	*db_stmt(struct db *db, enum db_family f,
+		    const char *const *sql, int i);
+
+/* Reset a statement and clear its bindings after use. */
+void		 db_stmt_done(sqlite3_stmt *st);
+
+/* Run a statement without parameters to completion, ignoring rows;
+ * returns the last sqlite3_step() (or prepare) code, SQLITE_DONE on
+ * success. */
+int		 db_stmt_run(struct db *db, enum db_family f,
+		    const char *const *sql, int i);
+
+/* Run a statement without parameters that returns one integer; 1 and *v
+ * set on success, 0 on failure. */
+int		 db_stmt_int(struct db *db, enum db_family f,
+		    const char *const *sql, int i, int64_t *v);
+
+/* Bind text or a blob, or NULL for a NULL pointer.  1 on success. */
+int		 db_bind_text(sqlite3_stmt *st, int i, const char *s);
+int		 db_bind_blob(sqlite3_stmt *st, int i, const void *p,
+		    size_t len);
+
+/* Copy text column i into *out (allocated; NULL for SQL NULL, accepted
+ * only if nullable).  1 on success. */
+int		 db_col_dup(sqlite3_stmt *st, int i, int nullable, char **out);
+
+/* 1 if a transaction is open, else 0 with db->msg set: every write runs
+ * inside db_begin(). */
+int		 db_in_txn(struct db *db);
+
+/* Set db->msg to a formatted message of our own (for db_errmsg()). */
+void		 db_set_msg(struct db *db, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+struct conf;
+
+/* The sealed columns (db-secrets.c). */
+enum sealed_id {
+	SEALED_INSTALL_API_KEY,	/* installs.api_key_sealed */
+	SEALED__MAX
+};
+
+/*
+ * Open the sealed value "which" of row id into *pt (allocated with a
+ * trailing NUL; the caller must crypto_wipe() and free), *kid receiving
+ * the stored key id.  Returns -1 on error (including a value that does not
+ * open), 0 if the row or the value is missing, 1 on success.
+ */
+int		 db_sealed_open(struct db *db, const struct conf *cf,
+		    enum sealed_id which, const char *id, unsigned char **pt,
+		    size_t *ptlen, char *kid);
+
+#endif
