@@ -77,61 +77,105 @@ static const struct field uninstall_fields[UF__MAX] = {
 	[UF_USER] = { "user_id", FT_ID, 0 },
 };
 
+/* Is name present in o with a value other than null? */
+static int
+has(struct json_object *o, const char *name)
+{
+	struct json_object	*v;
+
+	return json_object_object_get_ex(o, name, &v) && v != NULL;
+}
+
+static enum event_kind
+fail_kind(struct verr *e, int status, const char *code, const char *field,
+    const char *msg)
+{
+	e->status = status;
+	e->code = code;
+	e->field = field;
+	snprintf(e->message, sizeof(e->message), "%s", msg);
+	return EVENT_UNKNOWN;
+}
+
 /*
- * Decide what kind of event this is: an explicit type field if present,
- * else the idempotency_key prefix ("install:" / "uninstall:"), else the
- * shape (an api_key means install, an uninstalled_at means uninstall).
- * Returns EVENT_UNKNOWN with *e filled if it cannot tell.
+ * Decide what kind of event this is from the three signals it may carry:
+ * an explicit type field, the idempotency_key prefix ("install:" /
+ * "uninstall:"), and the shape (an api_key means install, an
+ * uninstalled_at means uninstall; both or neither say nothing).  The first
+ * present wins, but every signal present must agree: an install dressed as
+ * an uninstall (or the reverse) is refused, so that it cannot claim the
+ * key of the real event that comes later.  Returns EVENT_UNKNOWN with *e
+ * filled if the signals disagree or there are none.
  */
 static enum event_kind
 event_kind(struct json_object *o, struct verr *e)
 {
 	struct json_object	*v;
-	const char		*s;
+	const char		*s, *tfield = NULL;
+	enum event_kind		 typed = EVENT_UNKNOWN, prefixed = EVENT_UNKNOWN,
+				 shaped = EVENT_UNKNOWN;
 	size_t			 i, j;
 
 	for (i = 0; i < sizeof(type_fields) / sizeof(type_fields[0]); i++) {
 		if (!json_object_object_get_ex(o, type_fields[i], &v) ||
 		    v == NULL)
 			continue;
-		e->status = 400;
-		e->code = "INVALID_FIELD";
-		e->field = type_fields[i];
-		if (!json_object_is_type(v, json_type_string)) {
-			snprintf(e->message, sizeof(e->message),
+		tfield = type_fields[i];
+		if (!json_object_is_type(v, json_type_string))
+			return fail_kind(e, 400, "INVALID_FIELD", tfield,
 			    "must be a string");
-			return EVENT_UNKNOWN;
-		}
 		s = json_object_get_string(v);
 		for (j = 0; j < sizeof(type_words) / sizeof(type_words[0]);
 		    j++)
 			if (strcmp(s, type_words[j].word) == 0)
-				return type_words[j].kind;
-		snprintf(e->message, sizeof(e->message),
-		    "must be install or uninstall");
-		return EVENT_UNKNOWN;
+				typed = type_words[j].kind;
+		if (typed == EVENT_UNKNOWN)
+			return fail_kind(e, 400, "INVALID_FIELD", tfield,
+			    "must be install or uninstall");
+		break;
 	}
 
 	if (json_object_object_get_ex(o, "idempotency_key", &v) &&
 	    json_object_is_type(v, json_type_string)) {
 		s = json_object_get_string(v);
 		if (strncmp(s, "install:", 8) == 0)
-			return EVENT_INSTALL;
-		if (strncmp(s, "uninstall:", 10) == 0)
-			return EVENT_UNINSTALL;
+			prefixed = EVENT_INSTALL;
+		else if (strncmp(s, "uninstall:", 10) == 0)
+			prefixed = EVENT_UNINSTALL;
 	}
 
-	if (json_object_object_get_ex(o, "api_key", NULL))
-		return EVENT_INSTALL;
-	if (json_object_object_get_ex(o, "uninstalled_at", NULL))
-		return EVENT_UNINSTALL;
+	if (has(o, "api_key") && !has(o, "uninstalled_at"))
+		shaped = EVENT_INSTALL;
+	else if (has(o, "uninstalled_at") && !has(o, "api_key"))
+		shaped = EVENT_UNINSTALL;
 
-	e->status = 400;
-	e->code = "UNKNOWN_EVENT";
-	e->field = "type";
-	snprintf(e->message, sizeof(e->message), "cannot tell whether this "
-	    "is an install or an uninstall event");
-	return EVENT_UNKNOWN;
+	if (typed != EVENT_UNKNOWN) {
+		if (prefixed != EVENT_UNKNOWN && prefixed != typed)
+			return fail_kind(e, 400, "INVALID_FIELD", tfield,
+			    "contradicts the idempotency_key prefix");
+		if (shaped != EVENT_UNKNOWN && shaped != typed)
+			return fail_kind(e, 400, "INVALID_FIELD", tfield,
+			    typed == EVENT_INSTALL ?
+			    "says install but the body is an uninstall "
+			    "(uninstalled_at, no api_key)" :
+			    "says uninstall but the body is an install "
+			    "(api_key, no uninstalled_at)");
+		return typed;
+	}
+	if (prefixed != EVENT_UNKNOWN) {
+		if (shaped != EVENT_UNKNOWN && shaped != prefixed)
+			return fail_kind(e, 400, "INVALID_FIELD",
+			    "idempotency_key", prefixed == EVENT_INSTALL ?
+			    "says install but the body is an uninstall "
+			    "(uninstalled_at, no api_key)" :
+			    "says uninstall but the body is an install "
+			    "(api_key, no uninstalled_at)");
+		return prefixed;
+	}
+	if (shaped != EVENT_UNKNOWN)
+		return shaped;
+	return fail_kind(e, 400, "UNKNOWN_EVENT", "type", "cannot tell "
+	    "whether this is an install or an uninstall event");
 }
 
 /*
@@ -195,6 +239,41 @@ answer_db_error(struct app *app, struct resp *resp, const char *what)
 	    "the event could not be stored; retry later");
 }
 
+/*
+ * Answer a claim that did not claim: a duplicate (200, nothing changes) or
+ * the key of another event (409).  Returns 1 if it answered, 0 if the
+ * claim is new and the caller goes on.  Rolls back in every answered case.
+ */
+static int
+answer_claim(struct app *app, struct resp *resp, enum claim rc,
+    const char *kind)
+{
+	switch (rc) {
+	case CLAIM_NEW:
+		return 0;
+	case CLAIM_DUPLICATE:
+		db_rollback(app->db);
+		log_info("callback: duplicate %s event ignored", kind);
+		answer_ok(resp, 1);
+		return 1;
+	case CLAIM_OTHER_KIND:
+	case CLAIM_OTHER_INSTALL:
+		db_rollback(app->db);
+		log_warn("callback: %s event refused: its idempotency_key "
+		    "was used by %s", kind, rc == CLAIM_OTHER_KIND ?
+		    "an event of the other kind" :
+		    "an event for another install");
+		resp_error(resp, 409, "IDEMPOTENCY_KEY_REUSED",
+		    "idempotency_key", rc == CLAIM_OTHER_KIND ?
+		    "was already used by an event of the other kind" :
+		    "was already used by an event for another install");
+		return 1;
+	default:
+		answer_db_error(app, resp, "claiming the event");
+		return 1;
+	}
+}
+
 static void
 do_install(struct app *app, struct json_object *o, struct resp *resp)
 {
@@ -213,11 +292,17 @@ do_install(struct app *app, struct json_object *o, struct resp *resp)
 		return;
 	}
 	snprintf(resp->install, sizeof(resp->install), "%s", v[IF_ID].s);
-	/* Only a short prefix may be stored in the clear: never the key. */
+	/* Only a short prefix may be stored in the clear: never the key,
+	 * nor half of it, nor something that is not its prefix at all. */
 	if (v[IF_PREFIX].len > PREFIX_MAX ||
-	    2 * v[IF_PREFIX].len > v[IF_KEY].len) {
+	    2 * v[IF_PREFIX].len >= v[IF_KEY].len) {
 		resp_error(resp, 400, "INVALID_FIELD", "api_key_prefix",
 		    "must be at most 16 characters and under half of the key");
+		return;
+	}
+	if (memcmp(v[IF_PREFIX].s, v[IF_KEY].s, v[IF_PREFIX].len) != 0) {
+		resp_error(resp, 400, "INVALID_FIELD", "api_key_prefix",
+		    "must be the first characters of api_key");
 		return;
 	}
 	if ((scopes = scopes_text(v[IF_SCOPES].scopes)) == NULL) {
@@ -240,17 +325,9 @@ do_install(struct app *app, struct json_object *o, struct resp *resp)
 		answer_db_error(app, resp, "begin");
 		goto out;
 	}
-	rc = db_event_claim(app->db, v[IF_IDEM].s, "install", v[IF_ID].s,
-	    "installed", now);
-	if (rc < 0) {
-		answer_db_error(app, resp, "claiming the event");
+	if (answer_claim(app, resp, db_event_claim(app->db, v[IF_IDEM].s,
+	    "install", v[IF_ID].s, "installed", now), "install"))
 		goto out;
-	} else if (rc == 0) {
-		db_rollback(app->db);
-		log_info("callback: duplicate install event ignored");
-		answer_ok(resp, 1);
-		goto out;
-	}
 
 	rc = db_install_get(app->db, v[IF_ID].s, &old);
 	if (rc < 0) {
@@ -310,7 +387,7 @@ do_uninstall(struct app *app, struct json_object *o, struct resp *resp)
 	struct install	 old;
 	const char	*outcome;
 	char		 now[32];
-	int		 rc, found, mismatch = 0, active = 0;
+	int		 found, mismatch = 0, active = 0;
 
 	memset(&e, 0, sizeof(e));
 	if (!valid_fields(o, uninstall_fields, UF__MAX, v, &e)) {
@@ -331,24 +408,18 @@ do_uninstall(struct app *app, struct json_object *o, struct resp *resp)
 	if (found) {
 		mismatch = strcmp(old.app_id, v[UF_APP].s) != 0 ?
 		    UF_APP : strcmp(old.instance_id, v[UF_INSTANCE].s) != 0 ?
-		    UF_INSTANCE : 0;
+		    UF_INSTANCE : old.organization_id != NULL &&
+		    v[UF_ORG].present &&
+		    strcmp(old.organization_id, v[UF_ORG].s) != 0 ? UF_ORG : 0;
 		active = old.status == INSTALL_ACTIVE;
 		install_free(&old);
 	}
 	outcome = !found ? "unknown-install" : mismatch ? "mismatch" :
 	    active ? "uninstalled" : "already-inactive";
 
-	rc = db_event_claim(app->db, v[UF_IDEM].s, "uninstall", v[UF_ID].s,
-	    outcome, now);
-	if (rc < 0) {
-		answer_db_error(app, resp, "claiming the event");
+	if (answer_claim(app, resp, db_event_claim(app->db, v[UF_IDEM].s,
+	    "uninstall", v[UF_ID].s, outcome, now), "uninstall"))
 		return;
-	} else if (rc == 0) {
-		db_rollback(app->db);
-		log_info("callback: duplicate uninstall event ignored");
-		answer_ok(resp, 1);
-		return;
-	}
 	if (mismatch) {
 		db_rollback(app->db);
 		log_warn("callback: uninstall event does not match the "

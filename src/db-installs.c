@@ -27,6 +27,7 @@ enum stmt {
 	STMT_INSTALL_ACTIVATE,
 	STMT_INSTALL_DEACTIVATE,
 	STMT_EVENT_CLAIM,
+	STMT_EVENT_GET,
 	STMT_EVENT_COUNT,
 	STMT__MAX
 };
@@ -66,6 +67,8 @@ static const char *const stmts[STMT__MAX] = {
 	"INSERT INTO events (idempotency_key, kind, installed_app_id, "
 	"outcome, received_at) VALUES (?1, ?2, ?3, ?4, ?5) "
 	"ON CONFLICT (idempotency_key) DO NOTHING",
+	/* STMT_EVENT_GET */
+	"SELECT kind, installed_app_id FROM events WHERE idempotency_key = ?1",
 	/* STMT_EVENT_COUNT */
 	"SELECT count(*) FROM events",
 };
@@ -238,18 +241,24 @@ db_install_deactivate(struct db *db, const char *id,
 	return sqlite3_changes(db->h) > 0;
 }
 
-/* See db.h: -1 error, 0 already claimed, 1 claimed now. */
-int
+/*
+ * See db.h.  The key is the primary key of events, so of several claims
+ * racing on different connections exactly one inserts; the others see its
+ * row once they hold the write lock, and compare what it recorded.
+ */
+enum claim
 db_event_claim(struct db *db, const char *key, const char *kind,
     const char *install_id, const char *outcome, const char *now)
 {
 	sqlite3_stmt	*st;
+	const char	*k, *id;
+	enum claim	 ret = CLAIM_ERROR;
 	int		 rc = SQLITE_ERROR;
 
 	if (!db_in_txn(db))
-		return -1;
+		return CLAIM_ERROR;
 	if ((st = ST(db, STMT_EVENT_CLAIM)) == NULL)
-		return -1;
+		return CLAIM_ERROR;
 	if (db_bind_text(st, 1, key) &&
 	    db_bind_text(st, 2, kind) &&
 	    db_bind_text(st, 3, install_id) &&
@@ -258,8 +267,20 @@ db_event_claim(struct db *db, const char *key, const char *kind,
 		rc = sqlite3_step(st);
 	db_stmt_done(st);
 	if (rc != SQLITE_DONE)
-		return -1;
-	return sqlite3_changes(db->h) == 1;
+		return CLAIM_ERROR;
+	if (sqlite3_changes(db->h) == 1)
+		return CLAIM_NEW;
+
+	if ((st = ST(db, STMT_EVENT_GET)) == NULL)
+		return CLAIM_ERROR;
+	if (db_bind_text(st, 1, key) && sqlite3_step(st) == SQLITE_ROW &&
+	    (k = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+	    (id = (const char *)sqlite3_column_text(st, 1)) != NULL)
+		ret = strcmp(k, kind) != 0 ? CLAIM_OTHER_KIND :
+		    strcmp(id, install_id) != 0 ? CLAIM_OTHER_INSTALL :
+		    CLAIM_DUPLICATE;
+	db_stmt_done(st);
+	return ret;
 }
 
 /* Returns the number of events, -1 on error. */

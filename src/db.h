@@ -118,12 +118,21 @@ int		 db_install_deactivate(struct db *db, const char *id,
 /* --- delivered events (idempotency) --- */
 
 /*
- * Claim an idempotency key inside the caller's transaction.  Returns -1 on
- * error, 0 if the key was already claimed (a duplicate delivery), 1 if this
- * call claimed it.  "outcome" is a short word recorded with the claim
- * ("installed", "uninstalled", "unknown-install", ...).
+ * Claim an idempotency key inside the caller's transaction, recording with
+ * it the event's kind ("install" or "uninstall") and installed_app_id.
+ * "outcome" is a short word recorded with the claim ("installed",
+ * "uninstalled", "unknown-install", ...).  A key already claimed is a
+ * duplicate only if it was claimed by the same kind of event for the same
+ * install; anything else is a key reused by a different event.
  */
-int		 db_event_claim(struct db *db, const char *key,
+enum claim {
+	CLAIM_ERROR = -1,	/* database error */
+	CLAIM_DUPLICATE = 0,	/* claimed before by this same event */
+	CLAIM_NEW = 1,		/* this call claimed it */
+	CLAIM_OTHER_KIND = 2,	/* claimed before by the other kind */
+	CLAIM_OTHER_INSTALL = 3	/* claimed before for another install */
+};
+enum claim	 db_event_claim(struct db *db, const char *key,
 		    const char *kind, const char *install_id,
 		    const char *outcome, const char *now);
 

@@ -108,6 +108,12 @@ portal_handle(struct app *app, const struct req *req, struct resp *resp)
 	else if (strcmp(in.instance_id, v[LF_INSTANCE].s) != 0)
 		resp_error(resp, 403, "INSTALL_MISMATCH", "instance_id",
 		    "does not match the install");
+	else if (in.organization_id != NULL && v[LF_ORG].present &&
+	    strcmp(in.organization_id, v[LF_ORG].s) != 0)
+		/* Older Cloud revisions send it on install and launch: when
+		 * both sides have one, they must agree. */
+		resp_error(resp, 403, "INSTALL_MISMATCH", "organization_id",
+		    "does not match the install");
 	else {
 		memset(&t, 0, sizeof(t));
 		snprintf(t.install_id, sizeof(t.install_id), "%s",

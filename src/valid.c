@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -176,6 +177,157 @@ finite_numbers(struct json_object *o)
 	}
 }
 
+#define NAMES_DEPTH	64	/* deeper than the tokener lets a body go */
+
+/* One member name of the object being scanned: its raw text, quotes
+ * excluded, and its decoded form once the object closes. */
+struct name {
+	const char	*raw;
+	size_t		 rawlen;
+	char		*dec;
+};
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct name *)a)->dec,
+	    ((const struct name *)b)->dec);
+}
+
+/*
+ * Decode the JSON string whose text (without quotes) is raw[0..len) with
+ * json-c, which already accepted it.  Returns an allocated string or NULL.
+ */
+static char *
+name_decode(const char *raw, size_t len)
+{
+	struct json_object	*o;
+	char			*text, *dec = NULL;
+
+	if ((text = malloc(len + 3)) == NULL)
+		return NULL;
+	text[0] = '"';
+	memcpy(text + 1, raw, len);
+	text[len + 1] = '"';
+	text[len + 2] = '\0';
+	if ((o = json_tokener_parse(text)) != NULL &&
+	    json_object_is_type(o, json_type_string))
+		dec = strdup(json_object_get_string(o));
+	json_object_put(o);
+	free(text);
+	return dec;
+}
+
+/*
+ * Check the names of one object, names[0..n): decode them, sort, and look
+ * for two alike.  Returns 1 if all differ; 0 with the repeated name (or
+ * "" if it is not a plain word) in dup[DUPMAX]; -1 out of memory.
+ */
+#define DUPMAX	65
+static int
+names_unique(struct name *names, size_t n, char dup[DUPMAX])
+{
+	size_t	 i;
+	int	 ok = 1;
+
+	dup[0] = '\0';
+	for (i = 0; i < n; i++)
+		if ((names[i].dec = name_decode(names[i].raw,
+		    names[i].rawlen)) == NULL)
+			ok = -1;
+	if (ok == 1) {
+		qsort(names, n, sizeof(*names), name_cmp);
+		for (i = 1; i < n && ok; i++)
+			if (strcmp(names[i - 1].dec, names[i].dec) == 0) {
+				ok = 0;
+				if (valid_string(FT_WORD, names[i].dec,
+				    strlen(names[i].dec)))
+					snprintf(dup, DUPMAX, "%s",
+					    names[i].dec);
+			}
+	}
+	for (i = 0; i < n; i++) {
+		free(names[i].dec);
+		names[i].dec = NULL;
+	}
+	return ok;
+}
+
+/*
+ * I-JSON (RFC 7493) forbids an object with two members of one name, and
+ * json-c keeps the last one silently, so two readers of a body could
+ * disagree on what it says.  Walk the text json-c accepted as strict JSON
+ * (so its structure is sound), collect the names of each object, and
+ * compare them, decoded, when the object closes.  Returns 1 if no object
+ * repeats a name, 0 with the name in dup (see names_unique()), -1 out of
+ * memory or nested deeper than NAMES_DEPTH (the tokener stops far
+ * earlier).
+ */
+static int
+unique_names(const char *s, size_t len, char dup[DUPMAX])
+{
+	struct name	*names = NULL, *p;
+	size_t		 first[NAMES_DEPTH], n = 0, cap = 0, i, j, start = 0;
+	int		 depth = 0, isobj[NAMES_DEPTH], ok = 1;
+
+	dup[0] = '\0';
+	for (i = 0; i < len && ok == 1; i++) {
+		switch (s[i]) {
+		case '"':
+			start = ++i;
+			for (; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			/* A string followed by ':' is a member name. */
+			for (j = i + 1; j < len && strchr(" \t\r\n", s[j]) !=
+			    NULL && s[j] != '\0'; j++)
+				continue;
+			if (j >= len || s[j] != ':' || depth == 0 ||
+			    !isobj[depth - 1])
+				break;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				if ((p = reallocarray(names, cap,
+				    sizeof(*names))) == NULL) {
+					ok = -1;
+					break;
+				}
+				names = p;
+			}
+			names[n].raw = s + start;
+			names[n].rawlen = i - start;
+			names[n].dec = NULL;
+			n++;
+			break;
+		case '{':
+		case '[':
+			if (depth == NAMES_DEPTH) {
+				ok = -1;
+				break;
+			}
+			isobj[depth] = s[i] == '{';
+			first[depth++] = n;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0) {
+				ok = -1;
+				break;
+			}
+			depth--;
+			if (isobj[depth])
+				ok = names_unique(names + first[depth],
+				    n - first[depth], dup);
+			n = first[depth];
+			break;
+		default:
+			break;
+		}
+	}
+	free(names);
+	return ok;
+}
+
 struct json_object *
 valid_body(const char *content_type, const char *body, size_t len,
     int too_large, struct verr *e)
@@ -183,6 +335,7 @@ valid_body(const char *content_type, const char *body, size_t len,
 	struct json_tokener	*tok;
 	struct json_object	*obj;
 	size_t			 end;
+	char			 dup[DUPMAX];
 
 	if (too_large) {
 		fail(e, 413, "BODY_TOO_LARGE", "body",
@@ -250,6 +403,21 @@ valid_body(const char *content_type, const char *body, size_t len,
 		json_object_put(obj);
 		fail(e, 400, "INVALID_JSON", "body",
 		    "request body is not valid JSON (NaN or Infinity)");
+		return NULL;
+	}
+	switch (unique_names(body, len, dup)) {
+	case 1:
+		break;
+	case 0:
+		json_object_put(obj);
+		snprintf(e->fieldbuf, sizeof(e->fieldbuf), "%s",
+		    dup[0] != '\0' ? dup : "body");
+		fail(e, 400, "DUPLICATE_NAME", e->fieldbuf,
+		    "an object in the body names the same member twice");
+		return NULL;
+	default:
+		json_object_put(obj);
+		fail(e, 500, "INTERNAL", "body", "out of memory");
 		return NULL;
 	}
 	return obj;

@@ -48,6 +48,8 @@ struct fieldval {
 struct verr {
 	const char	*code;		/* e.g. "INVALID_FIELD" */
 	const char	*field;		/* e.g. "installed_app_id", "body" */
+	char		 fieldbuf[65];	/* field, when it names a body's own
+					   member (DUPLICATE_NAME) */
 	char		 message[160];
 	int		 status;	/* 400, 413 or 415 */
 };
@@ -56,9 +58,11 @@ struct verr {
  * Check a request body: content type application/json (parameters
  * allowed), size, no NUL bytes (raw or as \u0000), valid UTF-8, one
  * strict JSON object (no single quotes, no raw control characters in
- * strings, no NaN or Infinity) and nothing after it.  Of duplicate keys
- * the last one wins, as json-c parses them.  Returns the parsed object (caller json_object_put()s)
- * or NULL with *e filled.  "too_large" is set by the caller when the body
+ * strings, no NaN or Infinity) and nothing after it, in which no object,
+ * at any depth, names a member twice (I-JSON, RFC 7493: 400
+ * DUPLICATE_NAME naming it, since json-c would keep the last silently and
+ * two readers of the body could disagree).  Returns the parsed object
+ * (caller json_object_put()s) or NULL with *e filled.  "too_large" is set by the caller when the body
  * was longer than BODY_MAX and therefore not read.
  */
 struct json_object *valid_body(const char *content_type, const char *body,

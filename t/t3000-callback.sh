@@ -111,6 +111,86 @@ test_expect_success 'uninstall naming another instance is refused and changes no
 	test "$(sql "SELECT * FROM installs; SELECT count(*) FROM events")" = "$before"
 '
 
+test_expect_success 'a stale uninstall redelivered after a reinstall is a duplicate; the install stays' '
+	before=$(sql "SELECT status, generation, api_key_kid, api_key_sealed FROM installs WHERE installed_app_id = '\''instapp_1'\''") &&
+	test "$(echo "$before" | cut -d"|" -f1,2)" = "active|2" &&
+	uninstall_event un.json instapp_1 &&
+	fcgi_req POST "$CB" un.json &&
+	expect_status 200 &&
+	test "$(jq -r .duplicate resp.body)" = true &&
+	test "$(sql "SELECT status, generation, api_key_kid, api_key_sealed FROM installs WHERE installed_app_id = '\''instapp_1'\''")" = "$before"
+'
+
+test_expect_success 'an install of another install with a used key is 409 and stores nothing' '
+	before=$(sql "SELECT * FROM installs; SELECT count(*) FROM events") &&
+	install_event ev.json instapp_E2 blnk_e2_key_000000000000 install:instapp_1 &&
+	fcgi_req POST "$CB" ev.json &&
+	expect_error 409 IDEMPOTENCY_KEY_REUSED idempotency_key &&
+	test "$(sql "SELECT * FROM installs; SELECT count(*) FROM events")" = "$before" &&
+	test "$(sql "SELECT count(*) FROM installs WHERE installed_app_id = '\''instapp_E2'\''")" = 0
+'
+
+test_expect_success 'an install carrying an uninstall key cannot take that key from the uninstall' '
+	install_event ev.json instapp_C blnk_c_key_0000000000000 &&
+	fcgi_req POST "$CB" ev.json && expect_status 200 &&
+	install_event ev2.json instapp_D blnk_d_key_0000000000000 uninstall:instapp_C &&
+	jq ". + {type: \"install\"}" ev2.json > ev3.json &&
+	fcgi_req POST "$CB" ev3.json &&
+	expect_error 400 INVALID_FIELD type &&
+	fcgi_req POST "$CB" ev2.json &&
+	expect_error 400 INVALID_FIELD idempotency_key &&
+	uninstall_event un.json instapp_C &&
+	fcgi_req POST "$CB" un.json &&
+	expect_status 200 &&
+	test "$(jq -r .duplicate resp.body)" = null &&
+	test "$(sql "SELECT status, api_key_sealed IS NULL FROM installs WHERE installed_app_id = '\''instapp_C'\''")" = "inactive|1"
+'
+
+test_expect_success 'a key used by an uninstall, reused by an install of the same id, is 409' '
+	before=$(sql "SELECT * FROM installs; SELECT count(*) FROM events") &&
+	install_event ev.json instapp_C blnk_c_key_1111111111111 uninstall-C-typed &&
+	fcgi_req POST "$CB" ev.json && expect_status 200 &&
+	uninstall_event un.json instapp_C uninstall-C-typed &&
+	fcgi_req POST "$CB" un.json &&
+	expect_error 409 IDEMPOTENCY_KEY_REUSED idempotency_key &&
+	test "$(sql "SELECT status FROM installs WHERE installed_app_id = '\''instapp_C'\''")" = active
+'
+
+test_expect_success 'an uninstall naming another organization_id is refused' '
+	install_event ev.json instapp_org blnk_org_key_0000000000 &&
+	jq ". + {organization_id: \"org_1\"}" ev.json > ev2.json &&
+	fcgi_req POST "$CB" ev2.json && expect_status 200 &&
+	before=$(sql "SELECT * FROM installs; SELECT count(*) FROM events") &&
+	uninstall_event un.json instapp_org &&
+	jq ". + {organization_id: \"org_2\"}" un.json > un2.json &&
+	fcgi_req POST "$CB" un2.json &&
+	expect_error 409 INSTALL_MISMATCH organization_id &&
+	test "$(sql "SELECT * FROM installs; SELECT count(*) FROM events")" = "$before" &&
+	fcgi_req POST "$CB" un.json && expect_status 200
+'
+
+test_expect_success 'a commit that cannot get the lock answers 503 and stores nothing' '
+	before=$(sql "SELECT * FROM installs; SELECT count(*) FROM events") &&
+	mkfifo reader.in || return 1
+	# A reader holding its transaction open past the busy timeout.
+	sqlite3 -batch "$TRASH/db.sqlite" < reader.in > reader.out 2>&1 &
+	reader=$!
+
+	exec 3> reader.in &&
+	test_when_finished "exec 3>&-; kill $reader 2>/dev/null; wait $reader 2>/dev/null; true" &&
+	echo "BEGIN; SELECT count(*) FROM installs; SELECT '\''held'\'';" >&3 &&
+	n=0 && while ! grep -q held reader.out; do
+		n=$((n + 1)); test $n -lt 500 || { cat reader.out; false; } || return 1; sleep 0.01
+	done &&
+	install_event ev.json instapp_busy blnk_busy_key_000000000 &&
+	fcgi_req POST "$CB" ev.json &&
+	expect_error 503 DATABASE_UNAVAILABLE &&
+	exec 3>&- && wait $reader &&
+	test "$(sql "SELECT * FROM installs; SELECT count(*) FROM events")" = "$before" &&
+	fcgi_req POST "$CB" ev.json && expect_status 200 &&
+	test "$(jq -r .duplicate resp.body)" = null
+'
+
 test_expect_success 'a wrong or missing secret is 404, writes nothing, and is not logged' '
 	before=$(sql "SELECT * FROM installs; SELECT count(*) FROM events") &&
 	install_event ev.json instapp_forged blnk_forged_000000000000 &&

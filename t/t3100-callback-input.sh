@@ -94,6 +94,49 @@ test_expect_success 'a body shorter than its Content-Length' '
 test_expect_success 'api_key_prefix that is the whole key is refused' '
 	mutate wholekey ".api_key_prefix = .api_key" && bad wholekey 400 INVALID_FIELD api_key_prefix
 '
+test_expect_success 'api_key_prefix of exactly half the key is refused' '
+	mutate halfkey ".api_key = \"blnk_0123456789abc\" | .api_key_prefix = \"blnk_0123\"" &&
+	bad halfkey 400 INVALID_FIELD api_key_prefix
+'
+test_expect_success 'api_key_prefix just under half the key is stored' '
+	mutate underhalf ".installed_app_id = \"instapp_under\" | .idempotency_key = \"install:instapp_under\" | .api_key = \"blnk_0123456789abc\" | .api_key_prefix = \"blnk_012\"" &&
+	fcgi_req POST "$CB" underhalf.json && expect_status 200 &&
+	test "$(sql "SELECT api_key_prefix FROM installs WHERE installed_app_id = '\''instapp_under'\''")" = blnk_012
+'
+test_expect_success 'on a 12-character key, a 12- and a 7-character prefix are refused' '
+	mutate short12 ".api_key = \"blnk_1234567\" | .api_key_prefix = \"blnk_1234567\"" &&
+	bad short12 400 INVALID_FIELD api_key_prefix &&
+	mutate short7 ".api_key = \"blnk_1234567\" | .api_key_prefix = \"blnk_12\"" &&
+	bad short7 400 INVALID_FIELD api_key_prefix
+'
+test_expect_success 'api_key_prefix that is not a prefix of the key is refused' '
+	mutate notprefix ".api_key_prefix = \"blnk_zzzz\"" &&
+	bad notprefix 400 INVALID_FIELD api_key_prefix
+'
+test_expect_success 'a repeated name is refused, naming it, for every field and at depth' '
+	for f in installed_app_id app_id instance_id api_key api_key_prefix granted_permissions idempotency_key; do
+		sed "s/^{/{\"$f\":\"x\",/" good.json > "dup_$f.json" &&
+		bad "dup_$f" 400 DUPLICATE_NAME "$f" || return 1
+	done &&
+	sed "s/^{/{\"meta\":{\"k\":1,\"k\":2},/" good.json > dup_deep.json &&
+	bad dup_deep 400 DUPLICATE_NAME k
+'
+test_expect_success 'a type field that contradicts the idempotency_key prefix is 400' '
+	mutate typecontra ".type = \"install\" | .idempotency_key = \"uninstall:instapp_1\"" &&
+	bad typecontra 400 INVALID_FIELD type &&
+	mutate typecontra2 ".event_type = \"uninstall\"" &&
+	bad typecontra2 400 INVALID_FIELD event_type
+'
+test_expect_success 'a type field that contradicts the body shape is 400' '
+	mutate typeshape ".type = \"uninstall\" | .idempotency_key = \"evt-77\"" &&
+	bad typeshape 400 INVALID_FIELD type &&
+	jq -n "{installed_app_id:\"instapp_1\", app_id:\"app_1\", instance_id:\"inst_1\", uninstalled_at:\"2026-04-21T12:00:00Z\", idempotency_key:\"evt-78\", type:\"install\"}" > typeshape2.json &&
+	bad typeshape2 400 INVALID_FIELD type
+'
+test_expect_success 'an idempotency_key prefix that contradicts the body shape is 400' '
+	jq -n "{installed_app_id:\"instapp_1\", app_id:\"app_1\", instance_id:\"inst_1\", uninstalled_at:\"2026-04-21T12:00:00Z\", idempotency_key:\"install:instapp_1\"}" > prefshape.json &&
+	bad prefshape 400 INVALID_FIELD idempotency_key
+'
 test_expect_success 'api_key_prefix longer than 16 characters is refused' '
 	mutate longprefix ".api_key = \"blnk_0123456789abcdefghijklmnopqrstuvwxyz\" | .api_key_prefix = \"blnk_0123456789ab\"" &&
 	bad longprefix 400 INVALID_FIELD api_key_prefix

@@ -64,6 +64,32 @@ test_expect_success 'mismatched instance_id: 403 INSTALL_MISMATCH naming instanc
 	expect_error 403 INSTALL_MISMATCH instance_id && test_grep ! token resp.body
 '
 
+test_expect_success 'organization_id: must match when both sides have one' '
+	install_event ev.json instapp_org blnk_org_key_0000000000 &&
+	jq ". + {organization_id: \"org_1\"}" ev.json > ev2.json &&
+	fcgi_req POST "$CB" ev2.json && expect_status 200 &&
+	launch_event l.json instapp_org &&
+	jq ". + {organization_id: \"org_2\"}" l.json > l2.json &&
+	fcgi_req POST "$PORTAL" l2.json &&
+	expect_error 403 INSTALL_MISMATCH organization_id && test_grep ! token resp.body &&
+	jq ". + {organization_id: \"org_1\"}" l.json > l3.json &&
+	fcgi_req POST "$PORTAL" l3.json && expect_status 200 &&
+	fcgi_req POST "$PORTAL" l.json && expect_status 200
+'
+
+test_expect_success 'organization_id on a launch is fine when the install has none' '
+	launch_event l.json instapp_1 &&
+	jq ". + {organization_id: \"org_9\"}" l.json > l2.json &&
+	fcgi_req POST "$PORTAL" l2.json && expect_status 200
+'
+
+test_expect_success 'a launch naming instance_id twice is refused' '
+	launch_event l.json instapp_1 app_1 inst_other &&
+	sed "s/^{/{\"instance_id\":\"inst_1\",/" l.json > l2.json &&
+	fcgi_req POST "$PORTAL" l2.json &&
+	expect_error 400 DUPLICATE_NAME instance_id && test_grep ! token resp.body
+'
+
 test_expect_success 'inactive install: 403 APP_UNINSTALLED, no token' '
 	install_event ev.json instapp_2 blnk_two_key_0000000000 &&
 	fcgi_req POST "$CB" ev.json && expect_status 200 &&

@@ -935,8 +935,15 @@ test_event_claim(void)
 	    NOW2), 0, "claim: same key in same transaction is a duplicate");
 	ok(db_commit(db), "claim: commit");
 	ok(db_begin(db), "claim: begin again");
+	is_int(db_event_claim(db, "idem-1", "install", "ia_1",
+	    "installed", NOW2), CLAIM_DUPLICATE,
+	    "claim: duplicate after commit");
 	is_int(db_event_claim(db, "idem-1", "uninstall", "ia_1",
-	    "uninstalled", NOW2), 0, "claim: duplicate after commit");
+	    "uninstalled", NOW2), CLAIM_OTHER_KIND,
+	    "claim: same key, other kind is a reuse");
+	is_int(db_event_claim(db, "idem-1", "install", "ia_2",
+	    "installed", NOW2), CLAIM_OTHER_INSTALL,
+	    "claim: same key, other install is a reuse");
 	is_int(db_event_claim(db, "idem-2", "uninstall", "ia_9",
 	    "unknown-install", NOW2), 1, "claim: another key");
 	is_int(db_event_claim(db, "idem-3", "reinstall", "ia_1", "x", NOW2),
