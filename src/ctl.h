@@ -1,7 +1,9 @@
 /*
- * ctl.h: what the two files of stripe-syncctl share.  ctl.c holds main(),
- * the command table and every command but doctor, which is in doctor.c;
- * doctor uses the option helpers, the text buffer and disp() from ctl.c.
+ * ctl.h: what the files of stripe-syncctl share.  ctl.c holds main(), the
+ * command table, check-config and the helpers every command uses (options,
+ * ctl_load(), the text buffer, disp()); each other group of commands has a
+ * file of its own: ctl-init.c, ctl-db.c, ctl-installs.c, and doctor.c with
+ * doctor-net.c.  A helper used by one file stays static in it.
  */
 #ifndef CTL_H
 #define CTL_H
@@ -11,6 +13,7 @@
 
 #include "conf.h"
 
+struct db;
 struct option;
 
 #define PROGNAME	"stripe-syncctl"
@@ -81,6 +84,44 @@ int	 cmd_getopt(int argc, char **argv, const char *optstr,
  * and returns CTL_OK, '?' or ':' prints the usage to stderr and returns
  * CTL_USAGE.  Returns -1 for any other option. */
 int	 cmd_common_opt(const struct cmd *c, int ch);
+
+/* A command that takes only -h: parse it.  Returns -1 to go on, else the
+ * exit status. */
+int	 cmd_noargs(const struct cmd *me, int argc, char **argv);
+
+/* Load and validate the configuration into c->cf (once), then point the
+ * log at its log_file.  Returns CTL_OK or CTL_CONFIG (message printed). */
+int	 ctl_load(struct ctl *c);
+
+/* Open the database for normal use (ctl-db.c).  Returns CTL_OK with *dbp
+ * set (the caller must db_close() it), or an exit status (message printed,
+ * CTL_SCHEMA with the next step when the schema version is the reason). */
+int	 ctl_open(struct ctl *c, struct db **dbp);
+
+/*
+ * The commands of the table in ctl.c, each returning the exit status.
+ * argv[0] is the command name.  Each loads the configuration into c->cf
+ * itself (c->cf_loaded says so; main() frees it).
+ */
+
+/* init: write a configuration skeleton with fresh secrets (ctl-init.c). */
+int	 cmd_init(struct ctl *c, const struct cmd *me, int argc, char **argv);
+
+/* migrate: create or upgrade the schema (ctl-db.c). */
+int	 cmd_migrate(struct ctl *c, const struct cmd *me, int argc,
+	    char **argv);
+
+/* rotate-keys: re-seal every stored secret under master_key (ctl-db.c). */
+int	 cmd_rotate_keys(struct ctl *c, const struct cmd *me, int argc,
+	    char **argv);
+
+/* installs: list every install (ctl-installs.c). */
+int	 cmd_installs(struct ctl *c, const struct cmd *me, int argc,
+	    char **argv);
+
+/* install ID: show one install (ctl-installs.c). */
+int	 cmd_install(struct ctl *c, const struct cmd *me, int argc,
+	    char **argv);
 
 /* doctor: check the deployment (doctor.c).  Loads the configuration into
  * c->cf itself (c->cf_loaded says so; main() frees it).  Returns CTL_OK

@@ -1,0 +1,157 @@
+/*
+ * ctl-db.c: the commands that change the database, migrate and
+ * rotate-keys, and ctl_open(), how every command opens it (saying which
+ * step to take when the schema is the reason it cannot).  See ctl.h.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "db.h"
+#include "log.h"
+
+/*
+ * Report a failed db_open(): its message already names the database.
+ */
+static void
+db_open_failed(const char *path, const char *err)
+{
+
+	if (err[0] != '\0')
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
+	else
+		fprintf(stderr, "%s: database %s: cannot open\n", PROGNAME,
+		    path);
+}
+
+/*
+ * Open the database for normal use (DB_SERVE).  On a refusal, find out
+ * whether the schema version is the reason (then CTL_SCHEMA, with the
+ * next step to take) by opening it for migration and comparing versions
+ * ourselves rather than parsing the message.  Returns CTL_OK with *dbp
+ * set (caller must db_close()), or an exit status (message printed).
+ */
+int
+ctl_open(struct ctl *c, struct db **dbp)
+{
+	char		 err[512], err2[512];
+	struct stat	 st;
+	struct db	*db;
+	int		 have, want;
+
+	*dbp = NULL;
+	err[0] = '\0';
+	if ((db = db_open(c->cf.db_path, DB_SERVE, err, sizeof(err))) != NULL) {
+		*dbp = db;
+		return CTL_OK;
+	}
+	if (stat(c->cf.db_path, &st) == -1 && errno == ENOENT) {
+		fprintf(stderr, "%s: database %s does not exist: "
+		    "run \"%s migrate\" first\n", PROGNAME, c->cf.db_path,
+		    PROGNAME);
+		return CTL_SCHEMA;
+	}
+	/* The file exists, so DB_MIGRATE creates nothing. */
+	if ((db = db_open(c->cf.db_path, DB_MIGRATE, err2, sizeof(err2)))
+	    != NULL) {
+		have = db_schema_version(db);
+		want = db_schema_latest();
+		db_close(db);
+		if (have >= 0 && have < want) {
+			fprintf(stderr, "%s: database %s: schema version %d, "
+			    "this binary needs %d: run \"%s migrate\"\n",
+			    PROGNAME, c->cf.db_path, have, want, PROGNAME);
+			return CTL_SCHEMA;
+		}
+		if (have > want) {
+			fprintf(stderr, "%s: database %s: schema version %d "
+			    "is newer than this binary's %d: upgrade "
+			    "stripe-sync\n", PROGNAME, c->cf.db_path, have,
+			    want);
+			return CTL_SCHEMA;
+		}
+	}
+	db_open_failed(c->cf.db_path, err);
+	return CTL_FAIL;
+}
+
+/* --- migrate ---------------------------------------------------------- */
+
+/* migrate: create or upgrade the schema. */
+int
+cmd_migrate(struct ctl *c, const struct cmd *me, int argc, char **argv)
+{
+	char		 err[512];
+	struct db	*db;
+	int		 rc, have, want, applied = 0;
+
+	if ((rc = cmd_noargs(me, argc, argv)) != -1)
+		return rc;
+	if ((rc = ctl_load(c)) != CTL_OK)
+		return rc;
+
+	err[0] = '\0';
+	if ((db = db_open(c->cf.db_path, DB_MIGRATE, err, sizeof(err)))
+	    == NULL) {
+		db_open_failed(c->cf.db_path, err);
+		return CTL_FAIL;
+	}
+	have = db_schema_version(db);
+	want = db_schema_latest();
+	if (have > want) {
+		fprintf(stderr, "%s: database %s: schema version %d is newer "
+		    "than this binary's %d: not touching it (upgrade "
+		    "stripe-sync)\n", PROGNAME, c->cf.db_path, have, want);
+		db_close(db);
+		return CTL_SCHEMA;
+	}
+	err[0] = '\0';
+	if (have < 0 || !db_migrate(db, &applied, err, sizeof(err))) {
+		fprintf(stderr, "%s: migrate %s: %s\n", PROGNAME,
+		    c->cf.db_path, err[0] != '\0' ? err : db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	have = db_schema_version(db);
+	db_close(db);
+	if (applied > 0)
+		log_info("migrate: %s now at schema version %d "
+		    "(applied %d)", c->cf.db_path, have, applied);
+	printf("database %s: schema version %d (applied %d migrations)\n",
+	    c->cf.db_path, have, applied);
+	return CTL_OK;
+}
+
+/* --- rotate-keys ------------------------------------------------------ */
+
+/* rotate-keys: re-seal everything under keys[0]. */
+int
+cmd_rotate_keys(struct ctl *c, const struct cmd *me, int argc, char **argv)
+{
+	char		 err[512];
+	struct db	*db;
+	size_t		 n = 0;
+	int		 rc;
+
+	if ((rc = cmd_noargs(me, argc, argv)) != -1)
+		return rc;
+	if ((rc = ctl_load(c)) != CTL_OK || (rc = ctl_open(c, &db)) != CTL_OK)
+		return rc;
+	err[0] = '\0';
+	if (!db_rotate_keys(db, &c->cf, &n, err, sizeof(err))) {
+		fprintf(stderr, "%s: rotate-keys: %s (nothing changed)\n",
+		    PROGNAME, err[0] != '\0' ? err : db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	db_close(db);
+	log_info("rotate-keys: re-sealed %zu secrets under key %s",
+	    n, c->cf.keys[0].id);
+	printf("re-sealed %zu secrets under key %s\n", n, c->cf.keys[0].id);
+	return CTL_OK;
+}
