@@ -1,7 +1,8 @@
 /*
- * ctl-db.c: the commands that change the database, migrate and
- * rotate-keys, and ctl_open(), how every command opens it (saying which
- * step to take when the schema is the reason it cannot).  See ctl.h.
+ * ctl-db.c: the commands that handle the database as a whole (migrate,
+ * backup, restore) or all its secrets (rotate-keys), and ctl_open(), how
+ * every command opens it (saying which step to take when the schema is the
+ * reason it cannot).  See ctl.h.
  */
 #include "config.h"
 
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "ctl.h"
@@ -124,6 +126,71 @@ cmd_migrate(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		    "(applied %d)", c->cf.db_path, have, applied);
 	printf("database %s: schema version %d (applied %d migrations)\n",
 	    c->cf.db_path, have, applied);
+	return CTL_OK;
+}
+
+/* --- backup and restore ----------------------------------------------- */
+
+/* backup FILE */
+int
+cmd_backup(struct ctl *c, const struct cmd *me, int argc, char **argv)
+{
+	char		 err[512];
+	struct db	*db;
+	int		 rc;
+
+	if ((rc = cmd_nargs(me, argc, argv, 1)) != -1)
+		return rc;
+	if ((rc = ctl_load(c)) != CTL_OK || (rc = ctl_open(c, &db)) != CTL_OK)
+		return rc;
+	err[0] = '\0';
+	rc = db_backup(db, argv[optind], err, sizeof(err));
+	db_close(db);
+	if (!rc) {
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
+		return CTL_FAIL;
+	}
+	log_info("backup: %s copied to %s", c->cf.db_path, argv[optind]);
+	printf("database %s copied to %s\n", c->cf.db_path, argv[optind]);
+	return CTL_OK;
+}
+
+/* restore FILE: into the live file, then migrate if it was older. */
+int
+cmd_restore(struct ctl *c, const struct cmd *me, int argc, char **argv)
+{
+	char		 err[512];
+	struct db	*db;
+	int		 rc, version, applied = 0;
+
+	if ((rc = cmd_nargs(me, argc, argv, 1)) != -1)
+		return rc;
+	if ((rc = ctl_load(c)) != CTL_OK)
+		return rc;
+	/* DB_MIGRATE: the live file may be damaged, missing, or at any
+	 * schema; it is about to be replaced. */
+	err[0] = '\0';
+	if ((db = db_open(c->cf.db_path, DB_MIGRATE, err, sizeof(err)))
+	    == NULL) {
+		db_open_failed(c->cf.db_path, err);
+		return CTL_FAIL;
+	}
+	if (!db_restore(db, argv[optind], &version, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
+		db_close(db);
+		return CTL_FAIL;
+	}
+	if (!db_migrate(db, &applied, err, sizeof(err))) {
+		fprintf(stderr, "%s: restored, but migrate failed: %s\n",
+		    PROGNAME, err);
+		db_close(db);
+		return CTL_FAIL;
+	}
+	db_close(db);
+	log_info("restore: %s restored from %s (schema version %d, applied "
+	    "%d migrations)", c->cf.db_path, argv[optind], version, applied);
+	printf("database %s restored from %s (schema version %d, applied %d "
+	    "migrations)\n", c->cf.db_path, argv[optind], version, applied);
 	return CTL_OK;
 }
 

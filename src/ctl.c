@@ -9,7 +9,7 @@
  * secrets, checking a configuration, migrating the database, listing
  * installs, re-sealing stored secrets after a master key rotation, and
  * checking a whole deployment (doctor).  The commands live one group to a
- * file: ctl-init.c (init), ctl-db.c (migrate, rotate-keys),
+ * file: ctl-init.c (init), ctl-db.c (migrate, backup, restore, rotate-keys),
  * ctl-installs.c (installs, install), doctor.c and doctor-net.c (doctor).
  * check-config, which is loading the configuration and saying so, stays
  * here beside ctl_load().  This file also holds the option helpers, the
@@ -65,6 +65,28 @@ static const struct cmd cmds[] = {
 	  "schema migration it lacks, each in its own transaction.  Running it\n"
 	  "again applies nothing.  A database newer than this binary is left\n"
 	  "alone (exit 5).\n"
+	  "\n"
+	  "  -h, --help            show this help\n" },
+	{ "backup", cmd_backup,
+	  "FILE",
+	  "copy the live database into a new file",
+	  "Copy the database, consistently, into FILE (created mode 0600; it\n"
+	  "must not exist) with SQLite's online backup API, while the workers\n"
+	  "and stripe-syncd go on reading and writing.  Sealed secrets stay\n"
+	  "sealed: keep the master keys that seal them (old_master_keys) as\n"
+	  "long as you keep the backup.\n"
+	  "\n"
+	  "  -h, --help            show this help\n" },
+	{ "restore", cmd_restore,
+	  "FILE",
+	  "replace the live database's contents with a backup",
+	  "Check FILE (integrity, a schema this binary knows) and copy it into\n"
+	  "the live database with SQLite's online backup API, under SQLite's\n"
+	  "locking: the running workers wait a moment, then serve the restored\n"
+	  "contents, with no restart and no error.  An older schema is then\n"
+	  "migrated.  Never restore by renaming a file over the database: the\n"
+	  "running workers would hold the old file (they notice, answer 503\n"
+	  "once each and restart, but stripe-syncd only every 30 seconds).\n"
 	  "\n"
 	  "  -h, --help            show this help\n" },
 	{ "installs", cmd_installs,
@@ -204,6 +226,12 @@ cmd_common_opt(const struct cmd *c, int ch)
 int
 cmd_noargs(const struct cmd *me, int argc, char **argv)
 {
+	return cmd_nargs(me, argc, argv, 0);
+}
+
+int
+cmd_nargs(const struct cmd *me, int argc, char **argv, int n)
+{
 	static const struct option lopts[] = {
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
@@ -212,7 +240,7 @@ cmd_noargs(const struct cmd *me, int argc, char **argv)
 
 	if ((ch = cmd_getopt(argc, argv, "h", lopts, &first)) != -1)
 		return cmd_common_opt(me, ch == 'h' ? 'h' : '?');
-	if (optind != argc) {
+	if (argc - optind != n) {
 		cmd_usage(stderr, me, 0);
 		return CTL_USAGE;
 	}

@@ -89,6 +89,10 @@ int	 cmd_common_opt(const struct cmd *c, int ch);
  * exit status. */
 int	 cmd_noargs(const struct cmd *me, int argc, char **argv);
 
+/* The same for a command that takes exactly n arguments, left at
+ * argv[optind...]. */
+int	 cmd_nargs(const struct cmd *me, int argc, char **argv, int n);
+
 /* Load and validate the configuration into c->cf (once), then point the
  * log at its log_file.  Returns CTL_OK or CTL_CONFIG (message printed). */
 int	 ctl_load(struct ctl *c);
@@ -109,6 +113,12 @@ int	 cmd_init(struct ctl *c, const struct cmd *me, int argc, char **argv);
 
 /* migrate: create or upgrade the schema (ctl-db.c). */
 int	 cmd_migrate(struct ctl *c, const struct cmd *me, int argc,
+	    char **argv);
+
+/* backup FILE, restore FILE: the online backup API (ctl-db.c). */
+int	 cmd_backup(struct ctl *c, const struct cmd *me, int argc,
+	    char **argv);
+int	 cmd_restore(struct ctl *c, const struct cmd *me, int argc,
 	    char **argv);
 
 /* rotate-keys: re-seal every stored secret under master_key (ctl-db.c). */

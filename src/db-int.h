@@ -10,6 +10,8 @@
 #ifndef DB_INT_H
 #define DB_INT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,8 @@ struct db {
 	sqlite3		*h;
 	char		*path;
 	sqlite3_stmt	*st[DBF__MAX][DB_FAMILY_STMTS];
+	dev_t		 dev;		/* the file opened, for db_moved() */
+	ino_t		 ino;
 	const char	*msg;		/* our own error, shadows sqlite's */
 	char		 msgbuf[256];	/* for msg, when not static */
 };

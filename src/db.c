@@ -282,27 +282,83 @@ fail:
 	return 0;
 }
 
+const char *const db_fault_names[DB_FAULT__MAX] = {
+	"ok",		/* DB_FAULT_NONE */
+	"missing",	/* DB_FAULT_MISSING */
+	"schema",	/* DB_FAULT_SCHEMA */
+	"readonly",	/* DB_FAULT_READONLY */
+	"moved",	/* DB_FAULT_MOVED */
+	"error",	/* DB_FAULT_ERROR */
+};
+
 /*
- * Open path (see db.h).  Returns a connection the caller must db_close(),
- * or NULL with a message in err.
+ * Can this process write the file and create files (the journals) in its
+ * directory?  access(2) asks with our real ids, which are the ones that
+ * count for a worker.  Returns 0 with the culprit in *what if not.
+ */
+static int
+db_writable(const char *path, const char **what)
+{
+	char	 dir[PATH_MAX];
+	char	*slash;
+
+	if (access(path, W_OK) == -1) {
+		*what = "the file";
+		return 0;
+	}
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return 1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) == -1) {
+		*what = "its directory (where the journal is written)";
+		return 0;
+	}
+	return 1;
+}
+
+/* Fill err and *fault; always returns NULL after closing db. */
+static struct db *
+db_refuse(struct db *db, enum db_fault f, enum db_fault *fault)
+{
+	if (fault != NULL)
+		*fault = f;
+	db_close(db);
+	return NULL;
+}
+
+/*
+ * See db.h.  Returns a connection the caller must db_close(), or NULL with
+ * a message in err and the reason in *fault.
  */
 struct db *
-db_open(const char *path, enum db_mode mode, char *err, size_t errsz)
+db_connect(const char *path, enum db_mode mode, enum db_fault *fault,
+    char *err, size_t errsz)
 {
 	struct db	*db;
+	struct stat	 st;
+	const char	*what = "the file";
 	int		 v, rc;
 
+	if (fault != NULL)
+		*fault = DB_FAULT_NONE;
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
 	    (db->path = strdup(path)) == NULL) {
 		util_errf(err, errsz, "database %s: %s", path, strerror(errno));
 		free(db);
-		return NULL;
+		return db_refuse(NULL, DB_FAULT_ERROR, fault);
 	}
 
 	if (mode == DB_MIGRATE && !db_create(path)) {
 		util_errf(err, errsz, "database %s: cannot create: %s",
 		    path, strerror(errno));
-		goto fail;
+		return db_refuse(db, errno == EACCES || errno == EROFS ||
+		    errno == EPERM ? DB_FAULT_READONLY : DB_FAULT_ERROR,
+		    fault);
 	}
 
 	/* Never SQLITE_OPEN_CREATE: DB_SERVE needs the file to exist, and
@@ -310,44 +366,107 @@ db_open(const char *path, enum db_mode mode, char *err, size_t errsz)
 	rc = sqlite3_open_v2(path, &db->h,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		if (mode == DB_SERVE && access(path, F_OK) == -1)
+		if (access(path, F_OK) == -1) {
 			util_errf(err, errsz, "database %s does not exist: "
 			    "run 'stripe-syncctl migrate'", path);
-		else
-			util_errf(err, errsz, "database %s: %s", path,
-			    db->h != NULL ? sqlite3_errmsg(db->h) :
-			    sqlite3_errstr(rc));
-		goto fail;
+			return db_refuse(db, DB_FAULT_MISSING, fault);
+		}
+		util_errf(err, errsz, "database %s: %s", path,
+		    db->h != NULL ? sqlite3_errmsg(db->h) :
+		    sqlite3_errstr(rc));
+		return db_refuse(db, DB_FAULT_ERROR, fault);
 	}
 	(void)sqlite3_extended_result_codes(db->h, 1);
 
+	/*
+	 * SQLITE_OPEN_READWRITE quietly opens read-only a file we may not
+	 * write, and a worker would then answer every write with 503 until
+	 * restarted, even once the fault is mended.  Refuse instead, so
+	 * that the supervisor retries with a fresh process.
+	 */
+	if (sqlite3_db_readonly(db->h, "main") != 0 ||
+	    !db_writable(path, &what)) {
+		util_errf(err, errsz, "database %s: this process (uid %ld) "
+		    "cannot write %s: check the owner and mode of the file "
+		    "and its directory (the workers' user must own both)",
+		    path, (long)geteuid(), what);
+		return db_refuse(db, DB_FAULT_READONLY, fault);
+	}
+	if (stat(path, &st) == -1) {
+		util_errf(err, errsz, "database %s: %s", path,
+		    strerror(errno));
+		return db_refuse(db, DB_FAULT_MOVED, fault);
+	}
+	db->dev = st.st_dev;
+	db->ino = st.st_ino;
+
 	if (!db_setup(db, err, errsz))
-		goto fail;
+		return db_refuse(db, DB_FAULT_ERROR, fault);
 
 	if (mode == DB_SERVE) {
 		if ((v = db_schema_version(db)) < 0) {
 			util_errf(err, errsz, "database %s: %s", path,
 			    db_errmsg(db));
-			goto fail;
+			return db_refuse(db, DB_FAULT_ERROR, fault);
 		}
 		if (v > db_schema_latest()) {
 			util_errf(err, errsz, "database %s is at schema "
 			    "version %d, which is newer than this binary "
 			    "(version %d)", path, v, db_schema_latest());
-			goto fail;
+			return db_refuse(db, DB_FAULT_SCHEMA, fault);
 		}
 		if (v < db_schema_latest()) {
 			util_errf(err, errsz, "database %s is at schema "
 			    "version %d but this binary speaks version %d: "
 			    "run 'stripe-syncctl migrate'", path, v,
 			    db_schema_latest());
-			goto fail;
+			return db_refuse(db, DB_FAULT_SCHEMA, fault);
 		}
 	}
 	return db;
-fail:
-	db_close(db);
-	return NULL;
+}
+
+struct db *
+db_open(const char *path, enum db_mode mode, char *err, size_t errsz)
+{
+	return db_connect(path, mode, NULL, err, errsz);
+}
+
+/* See db.h: 1 if the file at db->path is not the one we opened. */
+int
+db_moved(struct db *db)
+{
+	struct stat	 st;
+
+	if (stat(db->path, &st) == -1)
+		return errno == ENOENT || errno == ENOTDIR;
+	return st.st_dev != db->dev || st.st_ino != db->ino;
+}
+
+/* See db.h. */
+enum db_fault
+db_check(struct db *db)
+{
+	const char	*what;
+	int64_t		 n;
+
+	if (db_moved(db)) {
+		db->msg = "the database file was deleted or replaced since "
+		    "this process opened it";
+		return DB_FAULT_MOVED;
+	}
+	if (!db_writable(db->path, &what)) {
+		db_set_msg(db, "this process cannot write %s", what);
+		return DB_FAULT_READONLY;
+	}
+	if (!db_stmt_int(db, DBF_CORE, stmts, STMT_PING, &n))
+		return DB_FAULT_ERROR;
+	if (db_schema_version(db) != db_schema_latest()) {
+		db->msg = "the database is not at the schema this binary "
+		    "speaks";
+		return DB_FAULT_SCHEMA;
+	}
+	return DB_FAULT_NONE;
 }
 
 /*
@@ -424,3 +543,121 @@ db_errmsg(struct db *db)
 	return sqlite3_errmsg(db->h);
 }
 
+
+/* Run the backup b to its end; 1 on success.  Frees b. */
+static int
+backup_run(sqlite3_backup *b)
+{
+	int	 rc;
+
+	/* All pages in one step: the source is locked only for its
+	 * duration, and busy or locked pages are retried by SQLite's
+	 * busy handler on the destination. */
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED);
+	return sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE;
+}
+
+/* See db.h. */
+int
+db_backup(struct db *db, const char *dest, char *err, size_t errsz)
+{
+	sqlite3		*d = NULL;
+	sqlite3_backup	*b;
+	int		 fd, ok = 0;
+
+	/* Create it ourselves, 0600 whatever the umask, refusing to
+	 * overwrite anything (a backup is never written over a file). */
+	fd = open(dest, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1) {
+		util_errf(err, errsz, "backup %s: %s", dest, strerror(errno));
+		return 0;
+	}
+	close(fd);
+	if (sqlite3_open_v2(dest, &d, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		util_errf(err, errsz, "backup %s: %s", dest,
+		    d != NULL ? sqlite3_errmsg(d) : "cannot open");
+		goto out;
+	}
+	if ((b = sqlite3_backup_init(d, "main", db->h, "main")) == NULL) {
+		util_errf(err, errsz, "backup %s: %s", dest,
+		    sqlite3_errmsg(d));
+		goto out;
+	}
+	if (!backup_run(b)) {
+		util_errf(err, errsz, "backup %s: %s", dest,
+		    sqlite3_errmsg(d));
+		goto out;
+	}
+	ok = 1;
+out:
+	sqlite3_close(d);
+	if (!ok)
+		(void)unlink(dest);
+	return ok;
+}
+
+/* See db.h. */
+int
+db_restore(struct db *db, const char *src, int *version, char *err,
+    size_t errsz)
+{
+	sqlite3		*s = NULL;
+	sqlite3_stmt	*st = NULL;
+	sqlite3_backup	*b;
+	const char	*t;
+	int		 ok = 0;
+
+	*version = -1;
+	if (access(src, R_OK) == -1) {
+		util_errf(err, errsz, "restore %s: %s", src, strerror(errno));
+		return 0;
+	}
+	if (sqlite3_open_v2(src, &s, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		util_errf(err, errsz, "restore %s: %s", src,
+		    s != NULL ? sqlite3_errmsg(s) : "cannot open");
+		goto out;
+	}
+	/* Ad-hoc statements on the backup's own connection: they take no
+	 * input and run once. */
+	if (sqlite3_prepare_v2(s, "PRAGMA integrity_check", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
+	    (t = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    strcmp(t, "ok") != 0) {
+		util_errf(err, errsz, "restore %s: not an intact SQLite "
+		    "database (integrity check failed): nothing restored",
+		    src);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(s, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		util_errf(err, errsz, "restore %s: %s", src, sqlite3_errmsg(s));
+		goto out;
+	}
+	*version = sqlite3_column_int(st, 0);
+	if (*version < 1 || *version > db_schema_latest()) {
+		util_errf(err, errsz, "restore %s: schema version %d is not "
+		    "one this binary knows (1 to %d): nothing restored", src,
+		    *version, db_schema_latest());
+		goto out;
+	}
+	if ((b = sqlite3_backup_init(db->h, "main", s, "main")) == NULL ||
+	    !backup_run(b)) {
+		util_errf(err, errsz, "restore %s: %s: nothing restored", src,
+		    sqlite3_errmsg(db->h));
+		goto out;
+	}
+	ok = 1;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+	return ok;
+}

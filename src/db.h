@@ -24,15 +24,53 @@ enum db_mode {
 	DB_MIGRATE,	/* created (mode 0600) if missing; caller migrates */
 };
 
+/* Why a database cannot be served (db_connect(), db_check()). */
+enum db_fault {
+	DB_FAULT_NONE,
+	DB_FAULT_MISSING,	/* no such file: run migrate */
+	DB_FAULT_SCHEMA,	/* unmigrated, older or newer schema */
+	DB_FAULT_READONLY,	/* this process cannot write it (or its
+				   directory, where the journals go) */
+	DB_FAULT_MOVED,		/* deleted, or another file renamed into
+				   place, since this connection opened it */
+	DB_FAULT_ERROR,		/* anything else (I/O, corrupt, ...) */
+	DB_FAULT__MAX
+};
+
+/* Stable names for the faults ("readonly", ...), for logs and health. */
+extern const char *const db_fault_names[DB_FAULT__MAX];
+
 /*
  * Open path: busy_timeout, foreign_keys=ON, mmap off, journal mode chosen by
- * db_journal_mode().  DB_SERVE refuses (returns NULL, message in err) a
- * database that is missing or whose user_version is not exactly the one
- * this binary knows.
+ * db_journal_mode().  Refuses (returns NULL, message in err, the reason in
+ * *fault if fault is not NULL) a database this process cannot write:
+ * SQLite would otherwise fall back to read-only without a word, and every
+ * write would fail until a restart.  DB_SERVE also refuses a database that
+ * is missing or whose user_version is not exactly the one this binary
+ * knows.
  */
+struct db	*db_connect(const char *path, enum db_mode mode,
+		    enum db_fault *fault, char *err, size_t errsz);
 struct db	*db_open(const char *path, enum db_mode mode, char *err,
 		    size_t errsz);
 void		 db_close(struct db *db);
+
+/*
+ * Is the file at the connection's path still the one it opened?  One
+ * stat(2), cheap enough for every request.  Returns 1 if it was deleted or
+ * replaced (a backup renamed into place): the connection then reads a
+ * file nobody else sees and can no longer write, and the process should
+ * answer 503 and make way for one that opens the current file.
+ */
+int		 db_moved(struct db *db);
+
+/*
+ * What health reports, without writing anything: moved (as db_moved()),
+ * not writable by this process (the file or its directory), the schema
+ * not the one this binary speaks, or the database not answering.
+ * Returns DB_FAULT_NONE when all is well.
+ */
+enum db_fault	 db_check(struct db *db);
 
 /* "wal" if the linked SQLite has the WAL-reset fix, else "delete". */
 const char	*db_journal_mode(void);
@@ -47,8 +85,30 @@ int		 db_schema_version(struct db *db);
  */
 int		 db_migrate(struct db *db, int *applied, char *err, size_t errsz);
 
-/* A cheap query that fails if the database is unusable (for health). */
+/* A cheap query that fails if the database does not answer or is not at
+ * our schema. */
 int		 db_ping(struct db *db);
+
+/*
+ * Copy the whole database, consistently, into dest with SQLite's online
+ * backup API while others go on reading and writing.  dest must not exist;
+ * it is created mode 0600.  Returns 1, or 0 with a message in err (dest
+ * then does not exist).
+ */
+int		 db_backup(struct db *db, const char *dest, char *err,
+		    size_t errsz);
+
+/*
+ * Replace the contents of the live database with the backup src, inside
+ * SQLite's own locking, so running workers go on serving (they wait for
+ * the write lock and then see the restored contents: nothing is renamed,
+ * nothing needs a restart).  src must pass PRAGMA integrity_check and be
+ * at a schema no newer than this binary's; *version receives its version
+ * (the caller migrates if it is older).  Returns 1, or 0 with a message in
+ * err and nothing changed.
+ */
+int		 db_restore(struct db *db, const char *src, int *version,
+		    char *err, size_t errsz);
 
 int		 db_begin(struct db *db);	/* BEGIN IMMEDIATE */
 int		 db_commit(struct db *db);

@@ -33,6 +33,30 @@
 #include "valid.h"
 
 #define WORKERS_MAX	256
+#define RETRY_MIN_MS	1000.0	/* first wait before refilling a slot */
+#define RETRY_MAX_MS	8000.0	/* the wait doubles up to this */
+
+/* Exit statuses (shared with stripe-syncd and stripe-syncctl). */
+#define EXIT_RUNTIME	1
+#define EXIT_SCHEMA	5	/* database missing, unmigrated or newer */
+#define EXIT_DB_FAULT	6	/* database unwritable, moved or replaced:
+				   worth retrying with a new process */
+
+/* The exit status for a database this process cannot serve. */
+static int
+fault_exit(enum db_fault f)
+{
+	switch (f) {
+	case DB_FAULT_MISSING:
+	case DB_FAULT_SCHEMA:
+		return EXIT_SCHEMA;
+	case DB_FAULT_READONLY:
+	case DB_FAULT_MOVED:
+		return EXIT_DB_FAULT;
+	default:
+		return EXIT_RUNTIME;
+	}
+}
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t idle;
@@ -224,12 +248,14 @@ serve(const struct conf *cf)
 	double		 t0;
 	sigset_t	 stopset;
 	size_t		 nread;
-	int		 rc, ret = 0, incomplete;
+	enum db_fault	 fault;
+	int		 rc, ret = 0, incomplete, moved;
 
-	if ((db = db_open(cf->db_path, DB_SERVE, err, sizeof(err))) == NULL) {
+	if ((db = db_connect(cf->db_path, DB_SERVE, &fault, err,
+	    sizeof(err))) == NULL) {
 		log_error("refusing to serve: %s", err);
 		fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
-		return 5;
+		return fault_exit(fault);
 	}
 	if (no_listen_socket()) {
 		db_close(db);
@@ -276,10 +302,21 @@ serve(const struct conf *cf)
 		req.now = util_now();
 		nread = 0;
 
-		/* The body is read only once a route (and for callback and
-		 * launch, the secret) has matched: a forged call costs us
-		 * nothing. */
-		if ((route = http_route(&app, &req, &rs)) != NULL) {
+		/*
+		 * A database restored by renaming a file into place (or
+		 * deleted) leaves this connection on a file nobody else sees:
+		 * answer 503 and make way for a worker that opens the current
+		 * file.  One stat(2) per request.
+		 */
+		if ((moved = db_moved(db)) != 0) {
+			memset(&rs, 0, sizeof(rs));
+			rs.route = "any";
+			resp_error(&rs, 503, "DATABASE_MOVED", NULL,
+			    "the database was replaced; retry in a moment");
+		} else if ((route = http_route(&app, &req, &rs)) != NULL) {
+			/* The body is read only once a route (and for
+			 * callback and launch, the secret) has matched: a
+			 * forged call costs us nothing. */
 			incomplete = 0;
 			if (http_route_has_body(route))
 				nread = req_body(&r, body, &req, &incomplete);
@@ -298,6 +335,14 @@ serve(const struct conf *cf)
 		/* The body may have held an api key. */
 		crypto_wipe(body, nread);
 		FCGX_Finish_r(&r);
+		if (moved) {
+			log_error("the database file %s was deleted or "
+			    "replaced since this worker opened it: exiting "
+			    "so that a new worker opens the current file",
+			    cf->db_path);
+			ret = EXIT_DB_FAULT;
+			break;
+		}
 	}
 
 	log_info("worker stopping");
@@ -335,14 +380,17 @@ spawn(const struct conf *cf, const sigset_t *mask)
  * Every signal it cares about (TERM, INT, CHLD) stays blocked and is taken
  * with sigtimedwait(), so none is lost while it forks, logs or waits out a
  * pause.  A slot whose worker died within a second of its start, or whose
- * fork failed, is filled again only after a second, so a broken database
- * or a full process table does not become a fork loop.
+ * fork failed, is filled again only after a wait that starts at a second
+ * and doubles with each such death up to RETRY_MAX_MS, so an unwritable
+ * database or a full process table does not become a fork loop, and the
+ * pool heals by itself within seconds once the fault is mended.
  */
 static int
 supervise(const struct conf *cf, int n)
 {
 	pid_t		 pids[WORKERS_MAX], pid;
-	double		 born[WORKERS_MAX], due[WORKERS_MAX], now, wait_ms;
+	double		 born[WORKERS_MAX], due[WORKERS_MAX], pause[WORKERS_MAX],
+			 now, wait_ms;
 	sigset_t	 set, orig;
 	struct timespec	 ts;
 	int		 i, sig, status, live = 0, forwarded = 0;
@@ -362,6 +410,7 @@ supervise(const struct conf *cf, int n)
 	for (i = 0; i < n; i++) {
 		pids[i] = 0;
 		due[i] = 0;
+		pause[i] = 0;
 	}
 	log_info("supervising %d workers", n);
 
@@ -385,7 +434,15 @@ supervise(const struct conf *cf, int n)
 				    "replacing it", (int)pid,
 				    WEXITSTATUS(status));
 			now = util_monotonic_ms();
-			due[i] = now - born[i] < 1000.0 ? now + 1000.0 : now;
+			if (now - born[i] < RETRY_MIN_MS) {
+				pause[i] = pause[i] == 0 ? RETRY_MIN_MS :
+				    pause[i] * 2 > RETRY_MAX_MS ?
+				    RETRY_MAX_MS : pause[i] * 2;
+				due[i] = now + pause[i];
+			} else {
+				pause[i] = 0;
+				due[i] = now;
+			}
 		}
 
 		if (stopping) {
@@ -408,7 +465,7 @@ supervise(const struct conf *cf, int n)
 					live++;
 				else {
 					pids[i] = 0;
-					due[i] = now + 1000.0;
+					due[i] = now + RETRY_MIN_MS;
 				}
 			}
 		}
@@ -445,6 +502,7 @@ main(int argc, char *argv[])
 	struct db	*db;
 	const char	*cfgopt = NULL;
 	char		 err[512], *end;
+	enum db_fault	 fault;
 	long		 workers = 0;
 	int		 c, rc;
 
@@ -497,13 +555,19 @@ main(int argc, char *argv[])
 
 	if (workers == 0)
 		rc = serve(&cf);
-	else if ((db = db_open(cf.db_path, DB_SERVE, err,
-	    sizeof(err))) == NULL) {
-		/* Refuse now rather than fork workers that would. */
+	else if ((db = db_connect(cf.db_path, DB_SERVE, &fault, err,
+	    sizeof(err))) == NULL && fault_exit(fault) == EXIT_SCHEMA) {
+		/* Refuse now rather than fork workers that would: this one
+		 * needs the operator (migrate). */
 		log_error("refusing to serve: %s", err);
 		fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
-		rc = 5;
+		rc = EXIT_SCHEMA;
 	} else {
+		/* A fault that may pass (a read-only file, say) is retried
+		 * by the workers, each a fresh process. */
+		if (db == NULL)
+			log_warn("the database cannot be served yet; the "
+			    "workers will retry: %s", err);
 		db_close(db);
 		rc = no_listen_socket() ? 1 : supervise(&cf, (int)workers);
 	}

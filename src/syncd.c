@@ -32,6 +32,7 @@ enum exitcode {
 	EXIT_CONFIG = 3,	/* configuration invalid */
 	EXIT_NOTFOUND = 4,	/* not found */
 	EXIT_SCHEMA = 5,	/* database schema mismatch */
+	EXIT_DB_FAULT = 6,	/* database unwritable, moved or replaced */
 };
 
 static volatile sig_atomic_t	 got_stop;
@@ -103,12 +104,16 @@ signals_setup(sigset_t *waitmask)
 /*
  * Wait for SIGTERM or SIGINT, checking the database every PING_INTERVAL
  * seconds.  A failing check is logged once when the database becomes
- * unusable and once when it recovers.
+ * unusable and once when it recovers.  A database deleted or replaced
+ * under us cannot recover on this connection: returns EXIT_DB_FAULT then
+ * (the service manager starts us again on the current file), else
+ * EXIT_OK once told to stop.
  */
-static void
+static int
 idle(struct db *db, const sigset_t *waitmask)
 {
-	int	 healthy = 1;
+	enum db_fault	 f;
+	int		 healthy = 1;
 
 	alarm(PING_INTERVAL);
 	while (!got_stop) {
@@ -118,10 +123,17 @@ idle(struct db *db, const sigset_t *waitmask)
 		if (!got_alarm)
 			continue;
 		got_alarm = 0;
-		if (!db_ping(db)) {
+		if ((f = db_check(db)) == DB_FAULT_MOVED) {
+			log_error("the database file was deleted or replaced "
+			    "since %s opened it: exiting so that a restart "
+			    "opens the current file", PROGNAME);
+			alarm(0);
+			return EXIT_DB_FAULT;
+		}
+		if (f != DB_FAULT_NONE) {
 			if (healthy)
-				log_error("database became unusable: %s",
-				    db_errmsg(db));
+				log_error("database became unusable (%s): %s",
+				    db_fault_names[f], db_errmsg(db));
 			healthy = 0;
 		} else if (!healthy) {
 			log_info("database usable again");
@@ -130,6 +142,7 @@ idle(struct db *db, const sigset_t *waitmask)
 		alarm(PING_INTERVAL);
 	}
 	alarm(0);
+	return EXIT_OK;
 }
 
 /*
@@ -151,6 +164,7 @@ main(int argc, char *argv[])
 	const char	*opt_config = NULL, *env, *path;
 	char		 err[512];
 	sigset_t	 waitmask;
+	enum db_fault	 fault;
 	int		 c, check = 0, must_exist, have_conf = 0;
 	int		 rc = EXIT_RUNTIME;
 
@@ -195,13 +209,11 @@ main(int argc, char *argv[])
 
 	log_init(PROGNAME, cf.log_file, cf.log_level);
 
-	if ((db = db_open(cf.db_path, DB_SERVE, err, sizeof(err))) == NULL) {
-		/*
-		 * db_open() returns only NULL; its message is all that tells
-		 * a schema mismatch ("migrate first") from an unusable file.
-		 */
-		rc = strstr(err, "schema version") != NULL ?
-		    EXIT_SCHEMA : EXIT_RUNTIME;
+	if ((db = db_connect(cf.db_path, DB_SERVE, &fault, err,
+	    sizeof(err))) == NULL) {
+		rc = fault == DB_FAULT_MISSING || fault == DB_FAULT_SCHEMA ?
+		    EXIT_SCHEMA : fault == DB_FAULT_READONLY ||
+		    fault == DB_FAULT_MOVED ? EXIT_DB_FAULT : EXIT_RUNTIME;
 		log_error("%s", err);
 		fprintf(stderr, "%s: %s\n", PROGNAME, err);
 		goto out;
@@ -220,9 +232,8 @@ main(int argc, char *argv[])
 
 	log_info("%s ready: no job kinds in this version (sync runs arrive "
 	    "with the sync issue); idle", PROGNAME);
-	idle(db, &waitmask);
+	rc = idle(db, &waitmask);
 	log_info("%s stopping", PROGNAME);
-	rc = EXIT_OK;
 out:
 	if (db != NULL)
 		db_close(db);

@@ -67,8 +67,9 @@ fcgi_req() {
 		CONTENT_LENGTH="${FCGI_CONTENT_LENGTH:-$(wc -c < "$_b" | tr -d ' ')}"
 	[ -z "$_has_auth" ] || set -- "$@" HTTP_AUTHORIZATION="$_auth"
 	[ "$_ct" = "-" ] || set -- "$@" CONTENT_TYPE="$_ct"
-	env -i "$@" "$CGI_FCGI" -bind -connect "$FCGI_SOCK" < "$_b" > resp.raw ||
-		{ echo "cgi-fcgi failed"; return 1; }
+	# A pool with no live worker would keep cgi-fcgi waiting for ever.
+	timeout "${FCGI_TIMEOUT:-60}" env -i "$@" "$CGI_FCGI" -bind -connect "$FCGI_SOCK" \
+		< "$_b" > resp.raw || { echo "cgi-fcgi failed or timed out"; return 1; }
 	sed -n '1,/^\r$/p' resp.raw | tr -d '\r' > resp.head
 	sed '1,/^\r$/d' resp.raw > resp.body
 	HTTP_STATUS=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' resp.head)
