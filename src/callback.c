@@ -458,6 +458,9 @@ callback_handle(struct app *app, const struct req *req, struct resp *resp)
 	switch (event_kind(o, &e)) {
 	case EVENT_INSTALL:
 		do_install(app, o, resp);
+		/* Sealed and stored (or refused): the plaintext key must not
+		 * stay in the heap json-c frees. */
+		valid_wipe_string(o, "api_key");
 		break;
 	case EVENT_UNINSTALL:
 		do_uninstall(app, o, resp);

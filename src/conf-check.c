@@ -168,8 +168,11 @@ out:
 
 /*
  * Check a URL for key "key": it must parse with curl_url(), be https (or
- * http for a loopback host) and, if "portal", carry no query and no
- * fragment because we append "?token=".  Returns 1 if good, 0 with err.
+ * http for a loopback host), carry no user or password (a credential in a
+ * URL ends up in logs, doctor's output and error messages: the keys have
+ * their own sealed home) and, if "portal", no query and no fragment
+ * because we append "?token=".  Returns 1 if good, 0 with err, which
+ * never repeats the URL.
  */
 static int
 check_url(const char *key, const char *url, int portal,
@@ -191,6 +194,13 @@ check_url(const char *key, const char *url, int portal,
 	}
 	curl_free(part);
 	part = NULL;
+	if (curl_url_get(h, CURLUPART_USER, &part, 0) != CURLUE_NO_USER ||
+	    curl_url_get(h, CURLUPART_PASSWORD, &part, 0) !=
+	    CURLUE_NO_PASSWORD) {
+		util_errf(err, errsz, "%s: must not carry a user name or "
+		    "password (user:password@host)", key);
+		goto out;
+	}
 	if (strcasecmp(scheme, "https") != 0 &&
 	    !(strcasecmp(scheme, "http") == 0 &&
 	      conf_url_is_loopback(url))) {
@@ -465,5 +475,15 @@ conf_validate(struct conf *cf, struct raw *r, char *err, size_t errsz)
 		cf->log_level = (enum log_level)lvl;
 	}
 	take(r, K_LOG_FILE, NULL, &cf->log_file, err, errsz);
+
+	cf->allow_root = 0;
+	if (r->val[K_ALLOW_ROOT] != NULL) {
+		if (strcmp(r->val[K_ALLOW_ROOT], "yes") == 0)
+			cf->allow_root = 1;
+		else if (strcmp(r->val[K_ALLOW_ROOT], "no") != 0) {
+			util_errf(err, errsz, "allow_root: must be yes or no");
+			return 0;
+		}
+	}
 	return 1;
 }

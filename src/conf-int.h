@@ -31,6 +31,7 @@ enum ckey {
 	K_CA_FILE,
 	K_LOG_LEVEL,
 	K_LOG_FILE,
+	K_ALLOW_ROOT,
 	K__MAX
 };
 

@@ -55,6 +55,7 @@ const char *const conf_keys[K__MAX + 1] = {
 	"ca_file",
 	"log_level",
 	"log_file",
+	"allow_root",
 	NULL
 };
 

@@ -51,6 +51,7 @@ struct conf {
 	char		*ca_file;	/* NULL: system default */
 	enum log_level	 log_level;
 	char		*log_file;	/* NULL: standard error */
+	int		 allow_root;	/* serve as root (containers only) */
 };
 
 /*

@@ -188,6 +188,30 @@ doctor_http(struct doctor *d, const char *url, int post, struct hresp *r)
 #define NET_FIX	"fix: check DNS/firewall/proxy; ca_file for a private CA"
 
 /*
+ * url as doctor prints it: scheme, host, port and path only, never a user,
+ * password, query or fragment, whatever the URL carries.  Returns an
+ * allocated string (free with curl_free()), or NULL.
+ */
+static char *
+url_shown(const char *url)
+{
+	CURLU	*u;
+	char	*s = NULL;
+
+	if ((u = curl_url()) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+		s = NULL;
+	curl_url_cleanup(u);
+	return s;
+}
+
+/*
  * Is the outbound base URL of "key" reachable?  Any HTTP status says so.
  */
 void
@@ -195,13 +219,16 @@ doctor_reach(struct doctor *d, const char *key, const char *url)
 {
 	struct hresp	 r;
 	CURLcode	 rc;
+	char		*shown;
 
+	shown = url_shown(url);
 	if ((rc = doctor_http(d, url, 0, &r)) == CURLE_OK)
-		finding(d, SEV_OK, "%s %s reachable (HTTP %ld)", key, url,
-		    r.status);
+		finding(d, SEV_OK, "%s %s reachable (HTTP %ld)", key,
+		    shown != NULL ? shown : "(URL)", r.status);
 	else
-		finding(d, SEV_FAIL, "%s %s: %s; " NET_FIX, key, url,
-		    curl_easy_strerror(rc));
+		finding(d, SEV_FAIL, "%s %s: %s; " NET_FIX, key,
+		    shown != NULL ? shown : "(URL)", curl_easy_strerror(rc));
+	curl_free(shown);
 	hresp_free(&r);
 }
 

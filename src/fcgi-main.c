@@ -29,6 +29,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "proc.h"
 #include "util.h"
 #include "valid.h"
 
@@ -544,6 +545,13 @@ main(int argc, char *argv[])
 		return 3;
 	}
 	log_init("stripe-sync.fcgi", cf.log_file, cf.log_level);
+	if (!proc_lockdown(&cf, "stripe-sync.fcgi", err, sizeof(err))) {
+		log_error("%s", err);
+		fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
+		conf_free(&cf);
+		log_close();
+		return EXIT_RUNTIME;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("curl_global_init failed");
 		conf_free(&cf);

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "db.h"
 #include "log.h"
+#include "proc.h"
 
 #define PROGNAME	"stripe-syncd"
 #define PING_INTERVAL	30	/* seconds between database checks */
@@ -208,6 +209,11 @@ main(int argc, char *argv[])
 	have_conf = 1;
 
 	log_init(PROGNAME, cf.log_file, cf.log_level);
+	if (!proc_lockdown(&cf, PROGNAME, err, sizeof(err))) {
+		log_error("%s", err);
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
+		goto out;
+	}
 
 	if ((db = db_connect(cf.db_path, DB_SERVE, &fault, err,
 	    sizeof(err))) == NULL) {

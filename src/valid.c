@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "crypto.h"
 #include "util.h"
 #include "valid.h"
 
@@ -143,6 +144,20 @@ raw_json_ok(const char *s, size_t len)
 		}
 	}
 	return 1;
+}
+
+/*
+ * Free the tokener after wiping its string buffer, which still holds the
+ * last string it parsed (an api_key, say).  json-c declares the fields of
+ * struct json_tokener private but public; pb is there in every release
+ * since 0.10, and json_tokener_free() would free it unwiped.
+ */
+static void
+tokener_free(struct json_tokener *tok)
+{
+	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+		crypto_wipe(tok->pb->buf, (size_t)tok->pb->size);
+	json_tokener_free(tok);
 }
 
 /*
@@ -378,12 +393,12 @@ valid_body(const char *content_type, const char *body, size_t len,
 	if (obj == NULL ||
 	    json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(obj);
-		json_tokener_free(tok);
+		tokener_free(tok);
 		fail(e, 400, "INVALID_JSON", "body",
 		    "request body is not valid JSON");
 		return NULL;
 	}
-	json_tokener_free(tok);
+	tokener_free(tok);
 
 	/* Only blanks may follow the value. */
 	for (; end < len; end++)
@@ -496,4 +511,19 @@ valid_fields(struct json_object *obj, const struct field *tab, size_t n,
 		val[i].len = len;
 	}
 	return 1;
+}
+
+void
+valid_wipe_string(struct json_object *obj, const char *name)
+{
+	struct json_object	*v;
+	int			 len;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	/* json-c hands out its own storage as const; it is heap memory the
+	 * object owns, and about to be freed. */
+	if ((len = json_object_get_string_len(v)) > 0)
+		crypto_wipe((char *)json_object_get_string(v), (size_t)len);
 }

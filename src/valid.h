@@ -76,6 +76,11 @@ struct json_object *valid_body(const char *content_type, const char *body,
 int		 valid_fields(struct json_object *obj, const struct field *tab,
 		    size_t n, struct fieldval *val, struct verr *e);
 
+/* Wipe the value of field "name" of obj, if it is a string: json-c frees
+ * its strings unwiped, and a secret (an api_key) must not outlive its use
+ * in the heap. */
+void		 valid_wipe_string(struct json_object *obj, const char *name);
+
 /* Is s[0..len) a well-formed value of type t (FT_SCOPES: one scope)? */
 int		 valid_string(enum ftype t, const char *s, size_t len);
 

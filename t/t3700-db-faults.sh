@@ -186,7 +186,7 @@ test_expect_success 'restore refuses a damaged or unknown file and changes nothi
 test_expect_success 'no worker ever served as root' '
 	[ -z "$SPAWN_AS" ] || {
 		for p in $(pgrep -f "stripe-sync.fcgi --config $CONF"); do
-			test "$(stat -c %u /proc/$p)" = "$(id -u "$WUSER")" || return 1
+			test "$(ps -o uid= -p "$p" | tr -d " ")" = "$(id -u "$WUSER")" || return 1
 		done
 	}
 '

@@ -189,6 +189,19 @@ test_expect_success 'good deployment without --url: exit 0, ok lines, one warn' 
 	! test -s err
 '
 
+test_expect_success 'a configured URL with a user and password is refused and never printed' '
+	test_exit_code 3 env STRIPE_SYNC_CLOUD_API_URL="https://bob:hunter2pass@127.0.0.1:$PORT/cloud" \
+		stripe-syncctl --config "$DCONF" doctor >out 2>err &&
+	test_grep "^FAIL.*cloud_api_url: must not carry a user name or password" out &&
+	test_grep ! hunter2pass out && test_grep ! hunter2pass err &&
+	test_grep ! "bob:" out
+'
+
+test_expect_success '--url with a user and password is refused and never printed' '
+	test_must_fail stripe-syncctl --config "$DCONF" doctor --url "http://bob:hunter2pass@127.0.0.1:$PORT/" >out 2>err &&
+	test_grep ! hunter2pass out && test_grep ! hunter2pass err
+'
+
 test_expect_success 'every line starts with ok, warn or FAIL' '
 	doctor --url "$URL" &&
 	! grep -v "^\(ok  \|warn\|FAIL\)  [^ ]" out

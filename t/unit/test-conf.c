@@ -358,6 +358,22 @@ static const struct bad bad[] = {
 	  { NULL }, "cloud_api_url", NULL, NULL },
 	{ "cloud-url-space", BASE "cloud_api_url = https://exa mple.com/\n",
 	  { NULL }, "cloud_api_url", NULL, NULL },
+	{ "cloud-url-user-password", BASE
+	  "cloud_api_url = https://bob:hunter2secret@api.example.com/\n",
+	  { NULL }, "cloud_api_url", NULL,
+	  "cloud_api_url: must not carry a user name or password "
+	  "(user:password@host)" },
+	{ "cloud-url-user-only", BASE
+	  "cloud_api_url = https://bob@api.example.com/\n",
+	  { NULL }, "cloud_api_url", NULL, NULL },
+	{ "stripe-url-password", BASE
+	  "stripe_api_url = http://:sk_live_0123456789@127.0.0.1:9/\n",
+	  { NULL }, "stripe_api_url", NULL,
+	  "stripe_api_url: must not carry a user name or password "
+	  "(user:password@host)" },
+	{ "portal-url-password", L_MK L_SS L_CS
+	  "portal_url = https://u:p4ssw0rd@portal.example.com/\n", { NULL },
+	  "portal_url", NULL, NULL },
 	{ "stripe-url-http", BASE "stripe_api_url = http://api.stripe.com\n",
 	  { NULL }, "stripe_api_url", NULL, NULL },
 	{ "stripe-url-garbage", BASE "stripe_api_url = https://\n",
