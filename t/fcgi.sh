@@ -21,6 +21,8 @@ CONF="$TRASH/stripe-sync.conf"
 FCGI_DIR=$(mktemp -d /tmp/ssfcgi.XXXXXX) || exit 99
 FCGI_SOCK="$FCGI_DIR/sock"
 FCGI_PIDS="$FCGI_DIR/pids"
+# Every worker fcgi_start ever started (FCGI_PIDS has the last start's).
+FCGI_ALL="$FCGI_DIR/all"
 
 fcgi_setup() {
 	test_write_config "$CONF" "$@" &&
@@ -35,6 +37,8 @@ fcgi_start() {
 	"$SPAWN_FCGI" -s "$FCGI_SOCK" -F "${1:-4}" -P "$FCGI_PIDS" -- \
 		"$top_builddir/stripe-sync.fcgi" --config "$CONF" \
 		>>"$TRASH/spawn.log" 2>&1 || return 1
+	# (spawn-fcgi ends the file without a newline.)
+	{ cat "$FCGI_PIDS"; echo; } >>"$FCGI_ALL"
 	# spawn-fcgi returns once the socket exists and the children are forked;
 	# wait for each worker's readiness line in the log.
 	_n=0
@@ -47,9 +51,10 @@ fcgi_start() {
 	FCGI_READY_BASE=$(grep -c 'worker ready' "$TRASH/app.log")
 }
 
+# TERM every worker fcgi_start started, KILL any still there after 5 s.
 fcgi_stop() {
-	[ -f "$FCGI_PIDS" ] && kill $(cat "$FCGI_PIDS") 2>/dev/null
-	rm -f "$FCGI_PIDS" "$FCGI_SOCK"
+	test_stop "$CONF" $(cat "$FCGI_ALL" 2>/dev/null)
+	rm -f "$FCGI_PIDS" "$FCGI_ALL" "$FCGI_SOCK"
 	return 0
 }
 test_at_exit 'fcgi_stop; rm -rf "$FCGI_DIR"'

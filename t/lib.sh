@@ -110,6 +110,47 @@ test_done() {
 	exit 1
 }
 
+# --- stopping what a test started -------------------------------------------
+
+# test_running PATTERN PID...: those PIDs that still run (a zombie has
+# stopped) with PATTERN in their command line (so that a pid the system
+# has since given to another program is never signalled).
+test_running() {
+	_tr_pat=$1; shift
+	for _tr_p in "$@"; do
+		_tr_st=$(sed -n 's/^[0-9]* (.*) \(.\) .*/\1/p' "/proc/$_tr_p/stat" 2>/dev/null)
+		[ -n "$_tr_st" ] && [ "$_tr_st" != Z ] || continue
+		tr '\0' ' ' < "/proc/$_tr_p/cmdline" 2>/dev/null | grep -q -F -e "$_tr_pat" &&
+			echo "$_tr_p"
+	done
+	return 0
+}
+
+# test_stop PATTERN PID...: TERM those PIDs (see test_running), give them
+# 5 s to go, then KILL what is left.  test_stop PATTERN -g PGID: the same
+# for every process of the process group PGID (start a server with setsid
+# to give it and its children a group of their own), also those its
+# leader started while it stopped and those it left behind.
+test_stop() {
+	_ts_pat=$1; shift
+	if [ "$1" = -g ]; then
+		_ts_g=$2
+		set -- $(pgrep -g "$_ts_g")
+	else
+		_ts_g=
+	fi
+	set -- $(test_running "$_ts_pat" "$@")
+	[ $# -eq 0 ] || kill -TERM "$@" 2>/dev/null
+	_ts_end=$(($(date +%s) + 5))
+	while [ $# -gt 0 ] && [ "$(date +%s)" -le $_ts_end ]; do
+		sleep 0.01
+		[ -z "$_ts_g" ] || set -- "$@" $(pgrep -g "$_ts_g")
+		set -- $(test_running "$_ts_pat" "$@" | sort -u)
+	done
+	[ $# -eq 0 ] || { echo "test_stop: still running after 5 s, killing: $*"; kill -KILL "$@" 2>/dev/null; }
+	return 0
+}
+
 # --- assertions ------------------------------------------------------------
 
 # test_cmp EXPECTED ACTUAL: the files are equal, else show the diff.

@@ -41,7 +41,14 @@ stack_start() {
 stack_stop() {
 	sh "$top_srcdir/tools/stack" stop "$STACK/s" >/dev/null 2>&1
 }
-test_at_exit 'stack_stop; rm -rf "$STACK"'
+# At exit, stop every stack a test started under $STACK (not only "s"):
+# once the directory is gone, so are the pid files that name them.
+stack_stop_all() {
+	for _d in "$STACK"/*/; do
+		[ ! -d "$_d/pids" ] || sh "$top_srcdir/tools/stack" stop "$_d" >/dev/null 2>&1
+	done
+}
+test_at_exit 'stack_stop_all; rm -rf "$STACK"'
 
 # sim METHOD PATH [JSON]: the simulator's control API; body in sim.json,
 # status in $SIM_STATUS.

@@ -182,4 +182,51 @@ test_expect_success 'stripe-syncd -c with a config missing session_secret exits 
 	test_grep "session_secret" err
 '
 
+# --- a log_file that is a symbolic link -----------------------------------
+# The binaries open log_file with O_NOFOLLOW (a root-run tool must not
+# append through a link someone planted): they say so, log to standard
+# error instead and leave the link's target alone.
+
+test_expect_success 'setup: a log_file that is a link to a file worth keeping' '
+	echo "not a log: keep me" >precious && cp precious precious.orig &&
+	ln -s "$TRASH/precious" link.log &&
+	test_write_config link.conf && sed -i "/^log_file/d" link.conf &&
+	sed -i "s#^db_path = .*#db_path = $TRASH/link.sqlite#" link.conf &&
+	echo "log_file = $TRASH/link.log" >>link.conf
+'
+
+# link_refused ERR: ERR says the link was not opened, and the link and its
+# target are as they were.
+link_refused() {
+	test_grep "warn: cannot open log_file \"$TRASH/link.log\": Too many levels of symbolic links; logging to standard error" "$1" &&
+	test -L link.log && test_cmp precious.orig precious
+}
+
+test_expect_success 'stripe-syncctl check-config: the link is refused, its target untouched' '
+	stripe-syncctl -c link.conf check-config >out 2>err &&
+	test_grep "^configuration OK" out &&
+	link_refused err
+'
+
+test_expect_success 'stripe-syncctl migrate (which logs what it applied) writes nothing through the link' '
+	stripe-syncctl -c link.conf migrate >out 2>err &&
+	test_grep "schema version" out &&
+	link_refused err
+'
+
+test_expect_success 'stripe-sync.fcgi logs its refusal to start to standard error, not through the link' '
+	test_exit_code 1 stripe-sync.fcgi -c link.conf </dev/null >out 2>err &&
+	test_grep "stripe-sync.fcgi\[[0-9]*\] error: standard input is not a listening socket" err &&
+	link_refused err
+'
+
+test_expect_success 'a dangling log_file link is refused and nothing is created at its target' '
+	ln -s "$TRASH/nosuch-dir-or-file" dangling.log &&
+	sed "s#^log_file = .*#log_file = $TRASH/dangling.log#" link.conf >dangling.conf &&
+	chmod 600 dangling.conf &&
+	stripe-syncctl -c dangling.conf migrate >out 2>err &&
+	test_grep "cannot open log_file \"$TRASH/dangling.log\": Too many levels of symbolic links" err &&
+	! test -e "$TRASH/nosuch-dir-or-file"
+'
+
 test_done

@@ -143,6 +143,42 @@ done <<'EOF'
 4.0.0 wal
 EOF
 
+# migrate_race N DIR: N "stripe-syncctl migrate" runs released at the same
+# moment on a fresh database in DIR (a directory that does not exist yet);
+# outputs in DIR.runs/.  Fails unless every run exits 0.
+migrate_race() {
+	sed "s#^db_path = .*#db_path = $TRASH/$2/db.sqlite#" stripe-sync.conf >"$2.conf" &&
+	rm -rf "$2" "$2.runs" "$2.gate" && mkdir "$2.runs" && mkfifo "$2.gate" &&
+	exec 3<>"$2.gate" &&
+	_pids= && _i=0 &&
+	while [ $_i -lt "$1" ]; do
+		( touch "$2.runs/ready.$_i" && read -r _ <&3 &&
+		  exec stripe-syncctl -c "$2.conf" migrate >"$2.runs/out.$_i" 2>"$2.runs/err.$_i" ) &
+		_pids="$_pids $!" && _i=$((_i + 1))
+	done &&
+	_n=0 && while [ "$(ls "$2.runs" | grep -c "^ready")" -lt "$1" ]; do
+		_n=$((_n + 1)); [ $_n -lt 500 ] || return 1; sleep 0.01; done &&
+	_i=0 && while [ $_i -lt "$1" ]; do echo go; _i=$((_i + 1)); done >&3 &&
+	_failed=0 && for _p in $_pids; do wait "$_p" || _failed=$((_failed + 1)); done &&
+	exec 3>&- &&
+	cat "$2".runs/err.* &&
+	test "$_failed" = 0
+}
+
+# Ten rounds of sixteen: a round may by chance run them one after another.
+for round in 1 2 3 4 5 6 7 8 9 10; do
+	test_expect_success "round $round: sixteen migrate runs at once on a fresh database all succeed, each migration applied once" '
+		migrate_race 16 par$round &&
+		test "$(sqlite3 par$round/db.sqlite "PRAGMA user_version")" = "$nmig" &&
+		sqlite3 par$round/db.sqlite "SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY version" >got &&
+		seq 1 "$nmig" | sed "s/$/|1/" >want &&
+		test_cmp want got &&
+		applied=$(sed -n "s/.*(applied \([0-9]*\) migrations)$/\1/p" par$round.runs/out.* |
+			awk "{ s += \$1 } END { print s }") &&
+		test "$applied" = "$nmig"
+	'
+done
+
 test_expect_success 'journal mode of the database matches the linked SQLite' '
 	v=$(sqlite3 --version | cut -d" " -f1) &&
 	want=$(journal_mode_for "$v") &&

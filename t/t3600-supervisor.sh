@@ -13,12 +13,27 @@ wait_for() {
 }
 
 # spawn-fcgi -n binds the socket and execs the supervisor in its place.
+# setsid gives it and its workers a process group of their own (its pid),
+# so that stop_supervisors finds every process it started, also workers a
+# dead supervisor left behind.
+SUPERVISORS="$FCGI_DIR/supervisors"
 start_supervisor() {
-	"$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- "$top_builddir/stripe-sync.fcgi" \
+	setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- "$top_builddir/stripe-sync.fcgi" \
 		--config "$CONF" --workers 3 >>spawn.log 2>&1 &
 	MASTER=$!
-	echo "$MASTER" > "$FCGI_PIDS"
+	echo "$MASTER" >> "$SUPERVISORS"
 }
+
+# stop_supervisors: stop every supervisor started here and all its workers,
+# whatever state a failed test left them in.  Run at exit, and by each
+# test that starts its own.
+stop_supervisors() {
+	for _g in $(cat "$SUPERVISORS" 2>/dev/null); do
+		test_stop "$CONF" -g "$_g"
+	done
+	rm -f "$SUPERVISORS"
+}
+test_at_exit stop_supervisors
 
 test_expect_success_here 'setup: supervisor with 3 workers under spawn-fcgi -n' '
 	fcgi_setup &&
@@ -57,6 +72,7 @@ test_expect_success 'SIGTERM stops the supervisor and every worker' '
 '
 
 test_expect_success_here 'SIGTERM right after a worker died young still stops everything at once' '
+	test_when_finished stop_supervisors &&
 	start_supervisor &&
 	wait_for 7 "worker ready" &&
 	victim=$(pgrep -P "$MASTER" | head -n 1) &&
@@ -70,10 +86,11 @@ test_expect_success_here 'SIGTERM right after a worker died young still stops ev
 '
 
 test_expect_success_here 'an inherited ignored SIGCHLD does not stop workers being replaced' '
-	( trap "" CHLD; exec "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- \
+	( trap "" CHLD; exec setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- \
 		"$top_builddir/stripe-sync.fcgi" --config "$CONF" --workers 2 \
 		>>spawn.log 2>&1 ) &
-	MASTER=$! && echo "$MASTER" > "$FCGI_PIDS" &&
+	MASTER=$! && echo "$MASTER" >> "$SUPERVISORS" &&
+	test_when_finished stop_supervisors &&
 	ready=$(grep -c "worker ready" app.log) &&
 	n=0 && while [ "$(pgrep -P "$MASTER" | wc -l)" -lt 2 ]; do
 		n=$((n + 1)); [ $n -lt 500 ] || return 1; sleep 0.01; done &&

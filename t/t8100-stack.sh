@@ -7,6 +7,41 @@ test_description='whole stack on loopback: nginx + worker pool + Cloud simulator
 CLOUD_SIM_EXPOSE_KEYS=1
 export CLOUD_SIM_EXPOSE_KEYS
 
+# hold_port FILE: listen on a free loopback port in the background (pid in
+# $HOLDER); the port is in FILE once it listens.
+hold_port() {
+	rm -f "$1"
+	node -e 'const s = require("net").createServer(), fs = require("fs");
+		s.listen(0, "127.0.0.1", () => {
+			fs.writeFileSync(process.argv[1] + ".tmp", String(s.address().port));
+			fs.renameSync(process.argv[1] + ".tmp", process.argv[1]);
+		});
+		process.on("SIGTERM", () => process.exit(0));' "$1" &
+	HOLDER=$!
+	_n=0
+	while ! test -s "$1"; do
+		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "the port holder did not listen"; return 1; }
+		sleep 0.01
+	done
+}
+
+for which in port sim-port; do
+	test_expect_success "a --$which another program holds is named before anything starts" '
+		hold_port busy &&
+		test_when_finished "kill $HOLDER; sh \"\$top_srcdir/tools/stack\" stop \"\$STACK/busy\"" &&
+		busy=$(cat busy) && other=$(free_port) &&
+		if [ $which = port ]; then set -- --port $busy --sim-port $other
+		else set -- --port $other --sim-port $busy; fi &&
+		test_exit_code 1 sh "$top_srcdir/tools/stack" start "$STACK/busy" \
+			--bindir "$top_builddir" "$@" 2>err &&
+		test_grep "^tools/stack: port $busy on 127.0.0.1 .* is already in use by another program: .*choose another port with --$which N$" err &&
+		test_grep ! "nginx" err &&
+		test -z "$(ls "$STACK/busy/pids" 2>/dev/null)" &&
+		! test -e "$STACK/busy/tls/cert.pem" &&
+		! test -e "$STACK/busy/etc/stripe-sync.conf"
+	'
+done
+
 test_expect_success_here 'the stack starts: nginx, 3 workers, stripe-syncd, simulator' '
 	stack_start 3 &&
 	test_grep "stack ready" stack.out &&
