@@ -925,7 +925,7 @@ test_conf_keys(void)
 		"session_secret_file", "callback_secret",
 		"callback_secret_file", "cloud_api_url", "stripe_api_url",
 		"portal_url", "session_ttl", "frame_ancestors", "ca_file",
-		"log_level", "log_file", NULL
+		"log_level", "log_file", "allow_root", NULL
 	};
 	struct conf	 cf;
 	char		 name[64], err[512];
