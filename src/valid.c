@@ -246,6 +246,8 @@ names_unique(struct name *names, size_t n, char dup[DUPMAX])
 	int	 ok = 1;
 
 	dup[0] = '\0';
+	if (n < 2)
+		return 1;
 	for (i = 0; i < n; i++)
 		if ((names[i].dec = name_decode(names[i].raw,
 		    names[i].rawlen)) == NULL)
