@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -196,7 +197,51 @@ cmd_restore(struct ctl *c, const struct cmd *me, int argc, char **argv)
 
 /* --- rotate-keys ------------------------------------------------------ */
 
-/* rotate-keys: re-seal everything under keys[0]. */
+const char *
+ctl_kid_role(const struct conf *cf, const char *kid)
+{
+	size_t	 i;
+
+	for (i = 0; i < cf->nkeys; i++)
+		if (strcmp(cf->keys[i].id, kid) == 0)
+			return i == 0 ? "current" : "old";
+	return NULL;
+}
+
+#define KIDS_MAX	64
+
+/*
+ * Print "WHEN: N secrets sealed under KID (ROLE), ..." for the database.
+ * Returns 1, or 0 on a database error (message printed).
+ */
+static int
+print_kids(struct ctl *c, struct db *db, const char *when)
+{
+	struct kid_count	 k[KIDS_MAX];
+	const char		*role;
+	size_t			 i, n;
+
+	if (!db_sealed_counts(db, k, KIDS_MAX, &n)) {
+		fprintf(stderr, "%s: rotate-keys: %s\n", PROGNAME,
+		    db_errmsg(db));
+		return 0;
+	}
+	printf("%s:", when);
+	if (n == 0)
+		printf(" no sealed secrets");
+	for (i = 0; i < n; i++) {
+		role = ctl_kid_role(&c->cf, k[i].kid);
+		printf("%s %lld sealed under key %s (%s)", i > 0 ? "," : "",
+		    (long long)k[i].n, k[i].kid, role == NULL ?
+		    "NOT IN THIS CONFIGURATION" : strcmp(role, "current") == 0
+		    ? "master_key" : "old_master_keys");
+	}
+	printf("\n");
+	return 1;
+}
+
+/* rotate-keys: re-seal everything under keys[0], counting before and
+ * after. */
 int
 cmd_rotate_keys(struct ctl *c, const struct cmd *me, int argc, char **argv)
 {
@@ -209,6 +254,10 @@ cmd_rotate_keys(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		return rc;
 	if ((rc = ctl_load(c)) != CTL_OK || (rc = ctl_open(c, &db)) != CTL_OK)
 		return rc;
+	if (!print_kids(c, db, "before")) {
+		db_close(db);
+		return CTL_FAIL;
+	}
 	err[0] = '\0';
 	if (!db_rotate_keys(db, &c->cf, &n, err, sizeof(err))) {
 		fprintf(stderr, "%s: rotate-keys: %s (nothing changed)\n",
@@ -216,9 +265,14 @@ cmd_rotate_keys(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		db_close(db);
 		return CTL_FAIL;
 	}
-	db_close(db);
 	log_info("rotate-keys: re-sealed %zu secrets under key %s",
 	    n, c->cf.keys[0].id);
 	printf("re-sealed %zu secrets under key %s\n", n, c->cf.keys[0].id);
-	return CTL_OK;
+	rc = print_kids(c, db, "after") ? CTL_OK : CTL_FAIL;
+	db_close(db);
+	printf("next: run \"%s doctor\": a worker or stripe-syncd that still "
+	    "runs the old configuration seals new secrets under the old key; "
+	    "drop the old key only once doctor finds every secret under %s\n",
+	    PROGNAME, c->cf.keys[0].id);
+	return rc;
 }

@@ -102,6 +102,8 @@ install_json(const struct install *in)
 	    json_object_new_int64(in->generation));
 	json_object_object_add(o, "has_key",
 	    json_object_new_boolean(in->has_key));
+	/* Which master key seals it: what a rotation must move. */
+	json_object_object_add(o, "api_key_kid", JSTR(in->api_key_kid));
 	json_object_object_add(o, "installed_at", JSTR(in->installed_at));
 	json_object_object_add(o, "uninstalled_at",
 	    JSTR(in->uninstalled_at));

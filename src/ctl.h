@@ -115,6 +115,10 @@ int	 cmd_init(struct ctl *c, const struct cmd *me, int argc, char **argv);
 int	 cmd_migrate(struct ctl *c, const struct cmd *me, int argc,
 	    char **argv);
 
+/* What key id kid is to the configuration cf: "current" (master_key),
+ * "old" (in old_master_keys) or NULL (not held at all). */
+const char *ctl_kid_role(const struct conf *cf, const char *kid);
+
 /* backup FILE, restore FILE: the online backup API (ctl-db.c). */
 int	 cmd_backup(struct ctl *c, const struct cmd *me, int argc,
 	    char **argv);

@@ -19,7 +19,7 @@
 	"installed_app_id, app_id, instance_id, organization_id, " \
 	"api_key_prefix, granted_permissions, status, generation, " \
 	"install_event, installed_at, uninstalled_at, updated_at, " \
-	"api_key_sealed IS NOT NULL"
+	"api_key_sealed IS NOT NULL, api_key_kid"
 
 enum stmt {
 	STMT_INSTALL_GET,
@@ -96,6 +96,7 @@ install_free(struct install *in)
 	free(in->installed_at);
 	free(in->uninstalled_at);
 	free(in->updated_at);
+	free(in->api_key_kid);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -119,7 +120,8 @@ install_fill(sqlite3_stmt *st, struct install *in)
 	    !db_col_dup(st, 8, 0, &in->install_event) ||
 	    !db_col_dup(st, 9, 0, &in->installed_at) ||
 	    !db_col_dup(st, 10, 1, &in->uninstalled_at) ||
-	    !db_col_dup(st, 11, 0, &in->updated_at))
+	    !db_col_dup(st, 11, 0, &in->updated_at) ||
+	    !db_col_dup(st, 13, 1, &in->api_key_kid))
 		goto fail;
 
 	if ((status = (const char *)sqlite3_column_text(st, 6)) == NULL)

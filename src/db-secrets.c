@@ -19,6 +19,7 @@
 #include "util.h"
 
 enum stmt {
+	STMT_INSTALL_KEY_KIDS,
 	STMT_INSTALL_KEY_IDS,
 	STMT_INSTALL_KEY,
 	STMT_INSTALL_KEY_PUT,
@@ -26,6 +27,9 @@ enum stmt {
 };
 
 static const char *const stmts[STMT__MAX] = {
+	/* STMT_INSTALL_KEY_KIDS */
+	"SELECT api_key_kid, count(*) FROM installs "
+	"WHERE api_key_sealed IS NOT NULL GROUP BY api_key_kid",
 	/* STMT_INSTALL_KEY_IDS */
 	"SELECT installed_app_id FROM installs "
 	"WHERE api_key_sealed IS NOT NULL ORDER BY installed_app_id",
@@ -41,6 +45,7 @@ static const char *const stmts[STMT__MAX] = {
 
 struct sealed_col {
 	const char	*name;		/* table.column, for messages */
+	int		 kids;		/* (kid, count) of the values held */
 	int		 ids;
 	int		 get;
 	int		 put;
@@ -49,7 +54,7 @@ struct sealed_col {
 
 static const struct sealed_col sealed_cols[SEALED__MAX] = {
 	[SEALED_INSTALL_API_KEY] = { "installs.api_key",
-	    STMT_INSTALL_KEY_IDS, STMT_INSTALL_KEY, STMT_INSTALL_KEY_PUT,
+	    STMT_INSTALL_KEY_KIDS, STMT_INSTALL_KEY_IDS, STMT_INSTALL_KEY, STMT_INSTALL_KEY_PUT,
 	    db_install_key_aad },
 };
 
@@ -282,4 +287,51 @@ db_sealed_open(struct db *db, const struct conf *cf, enum sealed_id which,
 
 	rc = sealed_open(db, cf, &sealed_cols[which], id, pt, ptlen, kid);
 	return rc == -2 ? -1 : rc;
+}
+
+static int
+kid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kid_count *)a)->kid,
+	    ((const struct kid_count *)b)->kid);
+}
+
+/* See db.h.  The counts of every column are added up per key id. */
+int
+db_sealed_counts(struct db *db, struct kid_count *out, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	const char	*kid;
+	size_t		 i, j;
+	int		 rc = SQLITE_DONE;
+
+	*n = 0;
+	for (i = 0; i < SEALED__MAX && rc == SQLITE_DONE; i++) {
+		if ((st = ST(db, sealed_cols[i].kids)) == NULL)
+			return 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if ((kid = (const char *)sqlite3_column_text(st, 0))
+			    == NULL)
+				kid = "";
+			for (j = 0; j < *n && strcmp(out[j].kid, kid) != 0; j++)
+				continue;
+			if (j == *n) {
+				if (*n == max) {
+					rc = SQLITE_FULL;
+					break;
+				}
+				snprintf(out[j].kid, sizeof(out[j].kid), "%s",
+				    kid);
+				out[j].n = 0;
+				(*n)++;
+			}
+			out[j].n += sqlite3_column_int64(st, 1);
+		}
+		db_stmt_done(st);
+	}
+	if (rc != SQLITE_DONE)
+		return 0;
+	qsort(out, *n, sizeof(*out), kid_cmp);
+	return 1;
 }

@@ -143,6 +143,8 @@ struct install {
 	char			*uninstalled_at; /* may be NULL */
 	char			*updated_at;
 	int			 has_key;	/* sealed api key present */
+	char			*api_key_kid;	/* the key id sealing it, or
+						   NULL without a key */
 };
 
 void		 install_free(struct install *in);
@@ -209,6 +211,20 @@ int64_t		 db_event_count(struct db *db);
  */
 int		 db_rotate_keys(struct db *db, const struct conf *cf,
 		    size_t *n, char *err, size_t errsz);
+
+/*
+ * How many stored secrets are sealed under each key id, over every sealed
+ * column (the Cloud keys, and every secret added later), into out[0..max)
+ * in key id order; *n receives how many ids there are.  Returns 1, or 0
+ * on a database error or if there are more than max ids.
+ */
+#define DB_KIDMAX	16	/* longest key id kept, with its NUL */
+struct kid_count {
+	char		 kid[DB_KIDMAX];
+	int64_t		 n;
+};
+int		 db_sealed_counts(struct db *db, struct kid_count *out,
+		    size_t max, size_t *n);
 
 /*
  * Open the sealed api key of install "id" into *key (allocated, NUL

@@ -536,6 +536,7 @@ cmd_doctor(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		goto out;
 	doctor_secrets(&d);
 	doctor_db(&d);
+	doctor_keys(&d);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		finding(&d, SEV_FAIL, "libcurl: cannot initialise; nothing "
 		    "over the network was checked");

@@ -3,7 +3,8 @@
  * doctor.c holds the command, finding() and the local checks (the
  * configuration, its file modes and secrets, the database); doctor-net.c
  * the checks over the network (cloud_api_url and stripe_api_url, and with
- * --url the public site).
+ * --url the public site); doctor-keys.c the key ids of the sealed
+ * secrets.
  */
 #ifndef DOCTOR_H
 #define DOCTOR_H
@@ -34,6 +35,11 @@ void	 finding(struct doctor *d, enum sev sev, const char *fmt, ...)
 /* A formatted string, allocated (the caller frees), NULL on failure. */
 char	*str_printf(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+
+/* The key ids the stored secrets are sealed under: all must be the
+ * current master_key (doctor-keys.c).  Prints one finding per problem, or
+ * one ok. */
+void	 doctor_keys(struct doctor *d);
 
 /* Is the outbound base URL of "key" reachable?  Any HTTP status says so.
  * Prints one finding. */

@@ -370,7 +370,9 @@ test_expect_success 'rotate-keys with a seal that does not open exits 1 and chan
 	test_exit_code 1 stripe-syncctl -c init.conf rotate-keys >out 2>err &&
 	sqlite3 "$TRASH/db.sqlite" "SELECT hex(api_key_sealed), api_key_kid FROM installs" >after &&
 	test_cmp before after &&
-	! test -s out
+	test_grep "^before: .*(NOT IN THIS CONFIGURATION)" out &&
+	test_grep ! "^re-sealed\|^after:" out &&
+	test_grep "nothing changed" err
 '
 
 # --- the configuration is checked before anything else --------------------------
