@@ -115,6 +115,12 @@ parse_old_keys(struct conf *cf, const char *val, char *err, size_t errsz)
 	size_t	 n = 0, i, len = strlen(val);
 	int	 rc = 0;
 
+	/* Blank means none: the units load old_master_keys as a credential,
+	 * which must exist, and between rotations it is empty. */
+	for (i = 0; i < len && conf_is_blank(val[i]); i++)
+		continue;
+	if (i == len)
+		return 1;
 	if ((copy = strdup(val)) == NULL) {
 		util_errf(err, errsz, "old_master_keys: out of memory");
 		return 0;

@@ -725,6 +725,13 @@ test_old_keys(void)
 	int		 n;
 
 	clear_env();
+	/* An empty old_master_keys (the credential file between two
+	 * rotations) means no old key. */
+	write_conf(BASE "old_master_keys =   \n");
+	if (load_ok("old keys blank", &cf, 1)) {
+		is_int(cf.nkeys, 1, "old keys: blank is none");
+		conf_free(&cf);
+	}
 	write_conf(BASE "old_master_keys = " OK1 " , " OK2 "\n");
 	if (load_ok("old keys", &cf, 1)) {
 		is_int(cf.nkeys, 3, "old keys: three keys");
