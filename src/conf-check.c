@@ -40,6 +40,9 @@
 #define DEFAULT_CLOUD	"https://api.cloud.blnkfinance.com"
 #define DEFAULT_STRIPE	"https://api.stripe.com"
 #define DEFAULT_TTL	900
+#define DEFAULT_CONNECT_TIMEOUT	3	/* seconds */
+#define DEFAULT_CLOUD_TIMEOUT	10	/* seconds, all attempts of a call */
+#define TIMEOUT_MAX	60
 #define DEFAULT_FRAME	"'self' https://blnkfinance.com https://*.blnkfinance.com"
 #define TTL_MIN		300
 #define TTL_MAX		900
@@ -115,8 +118,9 @@ parse_old_keys(struct conf *cf, const char *val, char *err, size_t errsz)
 	size_t	 n = 0, i, len = strlen(val);
 	int	 rc = 0;
 
-	/* Blank means none: the units load old_master_keys as a credential,
-	 * which must exist, and between rotations it is empty. */
+	/* Blank means none: the units load old_master_keys_file as a
+	 * credential, which must exist, and between rotations it is empty
+	 * (conf.c lets that one file be empty). */
 	for (i = 0; i < len && conf_is_blank(val[i]); i++)
 		continue;
 	if (i == len)
@@ -292,7 +296,7 @@ callback_secret_ok(const char *s)
 
 /* Strict decimal session_ttl into *ttl.  Returns 1 if in range. */
 static int
-parse_ttl(const char *s, long *ttl)
+parse_range(const char *s, long min, long max, long *out)
 {
 	char	*end;
 	long	 v;
@@ -301,9 +305,9 @@ parse_ttl(const char *s, long *ttl)
 		return 0;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < TTL_MIN || v > TTL_MAX)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return 0;
-	*ttl = v;
+	*out = v;
 	return 1;
 }
 
@@ -448,9 +452,35 @@ conf_validate(struct conf *cf, struct raw *r, char *err, size_t errsz)
 
 	cf->session_ttl = DEFAULT_TTL;
 	if (r->val[K_SESSION_TTL] != NULL &&
-	    !parse_ttl(r->val[K_SESSION_TTL], &cf->session_ttl)) {
+	    !parse_range(r->val[K_SESSION_TTL], TTL_MIN, TTL_MAX,
+	    &cf->session_ttl)) {
 		util_errf(err, errsz, "session_ttl: must be an integer from %d "
 		    "to %d", TTL_MIN, TTL_MAX);
+		return 0;
+	}
+
+	/* Calls to Cloud happen inside a portal request, which nginx gives
+	 * up on after fastcgi_read_timeout (15 s in the shipped site): the
+	 * whole call, retries included, must end well before. */
+	cf->cloud_connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	cf->cloud_timeout = DEFAULT_CLOUD_TIMEOUT;
+	if (r->val[K_CLOUD_CONNECT_TIMEOUT] != NULL &&
+	    !parse_range(r->val[K_CLOUD_CONNECT_TIMEOUT], 1, TIMEOUT_MAX,
+	    &cf->cloud_connect_timeout)) {
+		util_errf(err, errsz, "cloud_connect_timeout: must be a whole "
+		    "number of seconds from 1 to %d", TIMEOUT_MAX);
+		return 0;
+	}
+	if (r->val[K_CLOUD_TIMEOUT] != NULL &&
+	    !parse_range(r->val[K_CLOUD_TIMEOUT], 1, TIMEOUT_MAX,
+	    &cf->cloud_timeout)) {
+		util_errf(err, errsz, "cloud_timeout: must be a whole number "
+		    "of seconds from 1 to %d", TIMEOUT_MAX);
+		return 0;
+	}
+	if (cf->cloud_connect_timeout > cf->cloud_timeout) {
+		util_errf(err, errsz, "cloud_connect_timeout: must not be "
+		    "longer than cloud_timeout");
 		return 0;
 	}
 

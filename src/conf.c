@@ -56,6 +56,8 @@ const char *const conf_keys[K__MAX + 1] = {
 	"log_level",
 	"log_file",
 	"allow_root",
+	"cloud_connect_timeout",
+	"cloud_timeout",
 	NULL
 };
 
@@ -63,11 +65,14 @@ const char *const conf_keys[K__MAX + 1] = {
 static const struct {
 	enum ckey	 val;
 	enum ckey	 file;
+	int		 empty_ok;	/* an empty file means "none" */
 } secrets[] = {
-	{ K_MASTER_KEY, K_MASTER_KEY_FILE },
-	{ K_OLD_MASTER_KEYS, K_OLD_MASTER_KEYS_FILE },
-	{ K_SESSION_SECRET, K_SESSION_SECRET_FILE },
-	{ K_CALLBACK_SECRET, K_CALLBACK_SECRET_FILE },
+	{ K_MASTER_KEY, K_MASTER_KEY_FILE, 0 },
+	/* Loaded as a systemd credential, which must exist: between two
+	 * rotations the file is there and empty. */
+	{ K_OLD_MASTER_KEYS, K_OLD_MASTER_KEYS_FILE, 1 },
+	{ K_SESSION_SECRET, K_SESSION_SECRET_FILE, 0 },
+	{ K_CALLBACK_SECRET, K_CALLBACK_SECRET_FILE, 0 },
 };
 #define NSECRETS	(sizeof(secrets) / sizeof(secrets[0]))
 
@@ -410,11 +415,12 @@ merge_env(struct raw *r, struct raw *env)
  * Read the secret file named by the value of key "fkey" into *out
  * (allocated, NUL terminated; the caller wipes and frees it).  At most
  * CONF_SECRETFILEMAX bytes, no NUL bytes, one trailing "\n" or "\r\n"
- * stripped, not empty.  Returns 1 on success, 0 with err set.
+ * stripped, not empty unless empty_ok.  Returns 1 on success, 0 with err
+ * set.
  */
 static int
-read_secret_file(const char *fkey, const char *path, char **out,
-    char *err, size_t errsz)
+read_secret_file(const char *fkey, const char *path, int empty_ok,
+    char **out, char *err, size_t errsz)
 {
 	char		 buf[CONF_SECRETFILEMAX + 1];
 	size_t		 len = 0;
@@ -454,7 +460,7 @@ read_secret_file(const char *fkey, const char *path, char **out,
 		if (len > 0 && buf[len - 1] == '\r')
 			len--;
 	}
-	if (len == 0) {
+	if (len == 0 && !empty_ok) {
 		util_errf(err, errsz, "%s: empty", fkey);
 		goto out;
 	}
@@ -483,7 +489,8 @@ resolve_secret_files(struct raw *r, char *err, size_t errsz)
 		if (r->val[secrets[i].file] == NULL)
 			continue;
 		if (!read_secret_file(conf_keys[secrets[i].file],
-		    r->val[secrets[i].file], &v, err, errsz))
+		    r->val[secrets[i].file], secrets[i].empty_ok, &v, err,
+		    errsz))
 			return 0;
 		wipe_str(r->val[secrets[i].val]);
 		r->val[secrets[i].val] = v;

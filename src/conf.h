@@ -52,6 +52,8 @@ struct conf {
 	enum log_level	 log_level;
 	char		*log_file;	/* NULL: standard error */
 	int		 allow_root;	/* serve as root (containers only) */
+	long		 cloud_connect_timeout;	/* seconds, per attempt */
+	long		 cloud_timeout;	/* seconds, a whole call */
 };
 
 /*

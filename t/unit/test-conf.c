@@ -391,6 +391,23 @@ static const struct bad bad[] = {
 	  "portal_url = https://portal.example.com/#top\n", { NULL },
 	  "portal_url", NULL, NULL },
 
+	/* The timeouts of calls to Cloud. */
+	{ "cloud-timeout-zero", BASE "cloud_timeout = 0\n", { NULL },
+	  "cloud_timeout", NULL,
+	  "cloud_timeout: must be a whole number of seconds from 1 to 60" },
+	{ "cloud-timeout-huge", BASE "cloud_timeout = 61\n", { NULL },
+	  "cloud_timeout", NULL, NULL },
+	{ "cloud-timeout-fraction", BASE "cloud_timeout = 2.5\n", { NULL },
+	  "cloud_timeout", NULL, NULL },
+	{ "cloud-connect-timeout-word", BASE "cloud_connect_timeout = ten\n",
+	  { NULL }, "cloud_connect_timeout", NULL, NULL },
+	{ "cloud-connect-longer-than-total", BASE
+	  "cloud_connect_timeout = 9\ncloud_timeout = 5\n", { NULL },
+	  "cloud_connect_timeout", "cloud_timeout",
+	  "cloud_connect_timeout: must not be longer than cloud_timeout" },
+	{ "cloud-timeout-env", BASE, { "STRIPE_SYNC_CLOUD_TIMEOUT=-1" },
+	  "cloud_timeout", NULL, NULL },
+
 	/* session_ttl. */
 	{ "ttl-too-low", BASE "session_ttl = 299\n", { NULL },
 	  "session_ttl", NULL,
@@ -543,6 +560,9 @@ test_defaults(void)
 	ok(cf.ca_file == NULL, "defaults: ca_file unset");
 	ok(cf.log_file == NULL, "defaults: log_file unset");
 	is_int(cf.log_level, LOG_LEVEL_INFO, "defaults: log_level");
+	is_int(cf.cloud_connect_timeout, 3, "defaults: cloud_connect_timeout");
+	is_int(cf.cloud_timeout, 10, "defaults: cloud_timeout");
+	is_int(cf.allow_root, 0, "defaults: allow_root off");
 	is_int(cf.nkeys, 1, "defaults: one key");
 	is_str(cf.session_secret, SS, "defaults: session_secret");
 	is_int(cf.session_secret_len, strlen(SS),
@@ -725,11 +745,17 @@ test_old_keys(void)
 	int		 n;
 
 	clear_env();
-	/* An empty old_master_keys (the credential file between two
-	 * rotations) means no old key. */
-	write_conf(BASE "old_master_keys =   \n");
-	if (load_ok("old keys blank", &cf, 1)) {
-		is_int(cf.nkeys, 1, "old keys: blank is none");
+	/* An empty old_master_keys_file (the credential file between two
+	 * rotations) means no old key; an empty master_key_file is still an
+	 * error (row master-key-file-empty). */
+	write_conf(BASE "old_master_keys_file = @D@/empty.txt\n");
+	if (load_ok("old keys empty file", &cf, 1)) {
+		is_int(cf.nkeys, 1, "old keys: an empty file is none");
+		conf_free(&cf);
+	}
+	write_conf(BASE "old_master_keys_file = @D@/nl.txt\n");
+	if (load_ok("old keys newline file", &cf, 1)) {
+		is_int(cf.nkeys, 1, "old keys: a lone newline is none");
 		conf_free(&cf);
 	}
 	write_conf(BASE "old_master_keys = " OK1 " , " OK2 "\n");
@@ -932,7 +958,8 @@ test_conf_keys(void)
 		"session_secret_file", "callback_secret",
 		"callback_secret_file", "cloud_api_url", "stripe_api_url",
 		"portal_url", "session_ttl", "frame_ancestors", "ca_file",
-		"log_level", "log_file", "allow_root", NULL
+		"log_level", "log_file", "allow_root",
+		"cloud_connect_timeout", "cloud_timeout", NULL
 	};
 	struct conf	 cf;
 	char		 name[64], err[512];

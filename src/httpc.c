@@ -1,0 +1,390 @@
+/*
+ * httpc.c: the HTTP client core on libcurl.  See httpc.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "httpc.h"
+#include "util.h"
+
+#define RETRY_AFTER_MAX_S	30	/* a longer wait is not worth it */
+
+struct httpc {
+	CURL			*curl;
+	struct httpc_conf	 conf;
+	char			*ca_file;	/* owned copy */
+	long			 connects;
+};
+
+const char *const httpc_fault_names[HTTPC__FAULT_MAX] = {
+	"ok",		/* HTTPC_OK */
+	"unreachable",	/* HTTPC_UNREACHABLE */
+	"timeout",	/* HTTPC_TIMEOUT */
+	"tls",		/* HTTPC_TLS */
+	"too-large",	/* HTTPC_TOO_LARGE */
+	"internal",	/* HTTPC_INTERNAL */
+};
+
+static const char *const method_names[HTTPC__MAX] = {
+	"GET", "POST", "PUT", "DELETE"
+};
+
+struct httpc *
+httpc_new(const struct httpc_conf *conf)
+{
+	struct httpc	*h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->conf = *conf;
+	if (conf->ca_file != NULL &&
+	    (h->ca_file = strdup(conf->ca_file)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	h->conf.ca_file = h->ca_file;
+	if (h->conf.max_attempts < 1)
+		h->conf.max_attempts = 1;
+	if ((h->curl = curl_easy_init()) == NULL) {
+		free(h->ca_file);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+httpc_free(struct httpc *h)
+{
+	if (h == NULL)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h->ca_file);
+	free(h);
+}
+
+long
+httpc_connects(const struct httpc *h)
+{
+	return h->connects;
+}
+
+void
+httpc_resp_free(struct httpc_resp *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+}
+
+/* The body being received, with its cap. */
+struct sink {
+	struct httpc_resp	*resp;
+	size_t			 cap;	/* bytes allocated */
+	size_t			 max;
+	int			 too_large;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink	*s = arg;
+	size_t		 len = size * n, want;
+	char		*nb;
+
+	if (s->resp->len + len > s->max) {
+		s->too_large = 1;
+		return 0;	/* libcurl stops with CURLE_WRITE_ERROR */
+	}
+	if (s->resp->len + len + 1 > s->cap) {
+		want = s->cap ? s->cap : 4096;
+		while (want < s->resp->len + len + 1)
+			want *= 2;
+		if ((nb = realloc(s->resp->body, want)) == NULL)
+			return 0;
+		s->resp->body = nb;
+		s->cap = want;
+	}
+	memcpy(s->resp->body + s->resp->len, p, len);
+	s->resp->len += len;
+	s->resp->body[s->resp->len] = '\0';
+	return len;
+}
+
+/* Retry-After in whole seconds; an HTTP date is not worth parsing here. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct httpc_resp	*resp = arg;
+	size_t			 len = size * n;
+	const char		 name[] = "retry-after:";
+	char			 num[16];
+	size_t			 i, j;
+
+	if (len > sizeof(name) - 1 &&
+	    strncasecmp(p, name, sizeof(name) - 1) == 0) {
+		for (i = sizeof(name) - 1; i < len && (p[i] == ' ' ||
+		    p[i] == '\t'); i++)
+			continue;
+		for (j = 0; i < len && j < sizeof(num) - 1 && p[i] >= '0' &&
+		    p[i] <= '9'; i++, j++)
+			num[j] = p[i];
+		num[j] = '\0';
+		if (j > 0 && j < 6)
+			resp->retry_after = strtol(num, NULL, 10);
+	}
+	return len;
+}
+
+/* What a libcurl result means for us. */
+static enum httpc_fault
+classify(CURLcode rc, int too_large)
+{
+	if (too_large)
+		return HTTPC_TOO_LARGE;
+	switch (rc) {
+	case CURLE_OK:
+		return HTTPC_OK;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return HTTPC_UNREACHABLE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return HTTPC_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return HTTPC_TLS;
+	case CURLE_FILESIZE_EXCEEDED:
+		return HTTPC_TOO_LARGE;
+	default:
+		return HTTPC_INTERNAL;
+	}
+}
+
+/*
+ * May this outcome be tried again?  Reads: a failure to connect or an
+ * overloaded or failing gateway.  Writes: only the answers that say the
+ * request was not acted on (429, 503): a write that may have reached the
+ * server is never repeated blindly.
+ */
+static int
+retryable(enum httpc_method m, const struct httpc_resp *r)
+{
+	if (r->fault == HTTPC_OK)
+		return r->status == 429 || r->status == 503 ||
+		    (m == HTTPC_GET && (r->status == 502 || r->status == 504));
+	return m == HTTPC_GET && r->fault == HTTPC_UNREACHABLE;
+}
+
+/* Free a header list after wiping what it holds (a bearer key). */
+static void
+headers_free(struct curl_slist *l)
+{
+	struct curl_slist	*p;
+
+	for (p = l; p != NULL; p = p->next)
+		if (p->data != NULL)
+			crypto_wipe(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+/* The headers of one call; NULL on failure. */
+static struct curl_slist *
+headers_make(const struct httpc_req *req)
+{
+	struct curl_slist	*l = NULL, *n;
+	char			*auth;
+	size_t			 i, len;
+
+	if ((n = curl_slist_append(l, "Accept: application/json")) == NULL)
+		return NULL;
+	l = n;
+	if (req->body != NULL) {
+		if ((n = curl_slist_append(l,
+		    "Content-Type: application/json")) == NULL)
+			goto fail;
+		l = n;
+	}
+	/* No "Expect: 100-continue" round trip on a POST. */
+	if ((n = curl_slist_append(l, "Expect:")) == NULL)
+		goto fail;
+	l = n;
+	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
+		if ((n = curl_slist_append(l, req->headers[i])) == NULL)
+			goto fail;
+		l = n;
+	}
+	if (req->bearer != NULL) {
+		len = strlen(req->bearer) + sizeof("Authorization: Bearer ");
+		if ((auth = malloc(len)) == NULL)
+			goto fail;
+		snprintf(auth, len, "Authorization: Bearer %s", req->bearer);
+		n = curl_slist_append(l, auth);
+		crypto_wipe(auth, len);
+		free(auth);
+		if (n == NULL)
+			goto fail;
+		l = n;
+	}
+	return l;
+fail:
+	headers_free(l);
+	return NULL;
+}
+
+static void
+pause_ms(long ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+/* One attempt; fills resp (status, body, fault). */
+static void
+attempt(struct httpc *h, const struct httpc_req *req,
+    struct curl_slist *hdrs, long left_ms, struct httpc_resp *resp)
+{
+	struct sink	 s;
+	CURL		*c = h->curl;
+	CURLcode	 rc;
+	long		 n = 0, ct;
+	char		 err[CURL_ERROR_SIZE];
+
+	memset(&s, 0, sizeof(s));
+	s.resp = resp;
+	s.max = h->conf.max_response;
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+	resp->status = 0;
+	resp->retry_after = -1;
+	err[0] = '\0';
+
+	/* Reset keeps the live connections and TLS sessions. */
+	curl_easy_reset(c);
+	ct = h->conf.connect_timeout_ms < left_ms ?
+	    h->conf.connect_timeout_ms : left_ms;
+	if (curl_easy_setopt(c, CURLOPT_URL, req->url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK) {
+		resp->fault = HTTPC_INTERNAL;
+		snprintf(resp->detail, sizeof(resp->detail), "bad URL");
+		return;
+	}
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->conf.ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->conf.ca_file);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ct);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left_ms);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/"
+	    PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)h->conf.max_response);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	switch (req->method) {
+	case HTTPC_GET:
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		break;
+	default:
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+		    method_names[req->method]);
+		if (req->body != NULL) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)req->bodylen);
+		}
+		break;
+	}
+
+	rc = curl_easy_perform(c);
+	if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
+		h->connects += n;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->fault = classify(rc, s.too_large);
+	if (resp->fault != HTTPC_OK) {
+		/* libcurl's message names the host at most, never a header
+		 * or the path; keep it short all the same. */
+		snprintf(resp->detail, sizeof(resp->detail), "%s",
+		    err[0] != '\0' ? err : curl_easy_strerror(rc));
+		if (resp->fault != HTTPC_TOO_LARGE)
+			resp->status = 0;
+	}
+	/* The error buffer and header list belong to this call only. */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+}
+
+int
+httpc_do(struct httpc *h, const struct httpc_req *req,
+    struct httpc_resp *resp)
+{
+	struct curl_slist	*hdrs;
+	double			 deadline, left;
+	long			 pause;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after = -1;
+	if ((hdrs = headers_make(req)) == NULL) {
+		resp->fault = HTTPC_INTERNAL;
+		snprintf(resp->detail, sizeof(resp->detail), "out of memory");
+		return 0;
+	}
+	deadline = util_monotonic_ms() + (double)h->conf.timeout_ms;
+	pause = h->conf.backoff_ms;
+	for (;;) {
+		left = deadline - util_monotonic_ms();
+		if (left < 1) {
+			resp->fault = HTTPC_TIMEOUT;
+			resp->status = 0;
+			snprintf(resp->detail, sizeof(resp->detail),
+			    "deadline passed");
+			break;
+		}
+		resp->attempts++;
+		attempt(h, req, hdrs, (long)left, resp);
+		if (resp->attempts >= h->conf.max_attempts ||
+		    !retryable(req->method, resp))
+			break;
+		/* Retry-After wins over our own backoff; neither may run
+		 * past the deadline (then this answer is the answer). */
+		if (resp->retry_after >= 0)
+			pause = (resp->retry_after > RETRY_AFTER_MAX_S ?
+			    RETRY_AFTER_MAX_S : resp->retry_after) * 1000L;
+		if ((double)pause >= deadline - util_monotonic_ms() - 1)
+			break;
+		pause_ms(pause);
+		pause *= 2;
+	}
+	headers_free(hdrs);
+	return resp->fault == HTTPC_OK;
+}

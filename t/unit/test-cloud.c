@@ -1,0 +1,86 @@
+/*
+ * test-cloud.c: how the Cloud client builds its URLs (cloud_url()), one
+ * row per case, named after what it guards against.
+ */
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cloud.h"
+#include "tap.h"
+
+static const struct {
+	const char	*name;
+	const char	*base;
+	enum cloud_api	 api;
+	const char	*segs[4];
+	const char	*query[5];
+	const char	*instance;
+	const char	*want;		/* NULL: refused */
+} rows[] = {
+	{ "data detail", "https://api.cloud.blnkfinance.com", CLOUD_DATA,
+	  { "transactions", "txn_1", NULL }, { NULL }, "inst_1",
+	  "https://api.cloud.blnkfinance.com/data/transactions/txn_1"
+	  "?instance_id=inst_1" },
+	{ "base path kept, trailing slashes dropped", "https://h.example/c//",
+	  CLOUD_PROXY, { "transactions", NULL }, { NULL }, "i",
+	  "https://h.example/c/proxy/transactions?instance_id=i" },
+	{ "filter at the root, paging in the query", "https://h.example",
+	  CLOUD_FILTER, { "ledger", "filter", NULL },
+	  { "page", "2", "pageSize", "30", NULL }, "i",
+	  "https://h.example/ledger/filter?instance_id=i&page=2&pageSize=30" },
+	{ "alerts carry no instance_id", "https://h.example", CLOUD_ALERTS,
+	  { "flag", "ano_1", NULL }, { NULL }, "i",
+	  "https://h.example/alerts/flag/ano_1" },
+	{ "a slash in an id stays inside its segment", "https://h.example",
+	  CLOUD_DATA, { "balances", "../../admin", NULL }, { NULL }, "i",
+	  "https://h.example/data/balances/..%2f..%2fadmin?instance_id=i" },
+	{ "a query in an id stays inside its segment", "https://h.example",
+	  CLOUD_DATA, { "balances", "b?instance_id=other", NULL }, { NULL },
+	  "i", "https://h.example/data/balances/b%3finstance_id%3dother"
+	  "?instance_id=i" },
+	{ "a value cannot add a pair", "https://h.example", CLOUD_DATA,
+	  { "transactions", NULL }, { "status_eq", "APPLIED&instance_id=x",
+	  NULL }, "i", "https://h.example/data/transactions?instance_id=i"
+	  "&status_eq=APPLIED%26instance_id%3dx" },
+	{ "the instance id is escaped too", "https://h.example", CLOUD_DATA,
+	  { "ledgers", NULL }, { NULL }, "a&b",
+	  "https://h.example/data/ledgers?instance_id=a%26b" },
+	{ "the base's own query is dropped", "https://h.example/?k=v",
+	  CLOUD_DATA, { "ledgers", NULL }, { NULL }, "i",
+	  "https://h.example/data/ledgers?instance_id=i" },
+	{ "dot-dot segment refused", "https://h.example", CLOUD_DATA,
+	  { "..", NULL }, { NULL }, "i", NULL },
+	{ "dot segment refused", "https://h.example", CLOUD_DATA,
+	  { "ledgers", ".", NULL }, { NULL }, "i", NULL },
+	{ "empty segment refused", "https://h.example", CLOUD_DATA,
+	  { "ledgers", "", NULL }, { NULL }, "i", NULL },
+	{ "no instance for a data call refused", "https://h.example",
+	  CLOUD_DATA, { "ledgers", NULL }, { NULL }, NULL, NULL },
+	{ "not a URL refused", "not a url", CLOUD_DATA, { "ledgers", NULL },
+	  { NULL }, "i", NULL },
+};
+
+int
+main(void)
+{
+	struct cloud_call	 c;
+	char			*u;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		c.api = rows[i].api;
+		c.method = HTTPC_GET;
+		c.segs = rows[i].segs;
+		c.query = rows[i].query;
+		u = cloud_url(rows[i].base, &c, rows[i].instance);
+		if (rows[i].want == NULL)
+			ok(u == NULL, "%s", rows[i].name);
+		else
+			is_str(u != NULL ? u : "(refused)", rows[i].want, "%s",
+			    rows[i].name);
+		curl_free(u);
+	}
+	return done_testing();
+}
