@@ -21,6 +21,7 @@
 
 #include <json-c/json.h>
 
+#include "cloud.h"
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
@@ -133,48 +134,89 @@ session_require(const struct session *s, const char *scope,
 	return 0;
 }
 
-/* GET /api/v1/context: who this session is for.  Never a key. */
-void
-api_context(struct app *app, const struct req *req, struct resp *resp)
+/* Made on first use, after any fork, and kept for the life of the
+ * process: its connections stay warm. */
+struct cloud *
+app_cloud(struct app *app)
 {
-	struct session		 s;
-	struct json_object	*o, *granted, *ignored, *it;
+	if (app->cloud == NULL && (app->cloud = cloud_new(app->cf)) == NULL)
+		log_error("cannot make the Cloud client (out of memory)");
+	return app->cloud;
+}
+
+/*
+ * The scopes the manifest requests (manifest.json's "permissions"; t/t5100
+ * checks the two agree).  A known scope the install was not granted is
+ * "not granted"; one the manifest never requests is not offered at all.
+ */
+static const char *const requested[] = {
+	"data:read", "data:write", "alerts:read", "alerts:write", NULL
+};
+
+static int
+has_scope(struct json_object *arr, const char *scope)
+{
+	size_t	 i, n = json_object_array_length(arr);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(json_object_get_string(
+		    json_object_array_get_idx(arr, i)), scope) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * GET /api/v1/context: who this session is for and what it may do, for
+ * the portal to show and hide.  Never a key.
+ */
+void
+api_context(struct app *app, const struct req *req, struct resp *resp,
+    const struct call *c)
+{
+	struct json_object	*o, *granted, *ignored, *missing, *it;
 	struct tm		 tm;
 	time_t			 exp;
 	char			 when[32];
 	size_t			 i, n;
 
-	if (!session_verify(app, req, resp, &s))
-		return;
+	(void)app;
 	o = json_object_new_object();
 	granted = json_object_new_array();
 	ignored = json_object_new_array();
-	if (o == NULL || granted == NULL || ignored == NULL) {
+	missing = json_object_new_array();
+	if (o == NULL || granted == NULL || ignored == NULL ||
+	    missing == NULL) {
 		json_object_put(o);
 		json_object_put(granted);
 		json_object_put(ignored);
-		session_free(&s);
+		json_object_put(missing);
 		resp_json(resp, 500, NULL);
 		return;
 	}
-	n = json_object_array_length(s.scopes);
+	n = json_object_array_length(c->s.scopes);
 	for (i = 0; i < n; i++) {
-		it = json_object_array_get_idx(s.scopes, i);
+		it = json_object_array_get_idx(c->s.scopes, i);
 		json_object_array_add(
 		    valid_known_scope(json_object_get_string(it)) ?
 		    granted : ignored, json_object_get(it));
 	}
-	exp = (time_t)s.tok.expires;
+	for (i = 0; requested[i] != NULL; i++)
+		if (!has_scope(c->s.scopes, requested[i]))
+			json_object_array_add(missing,
+			    json_object_new_string(requested[i]));
+	exp = (time_t)c->s.tok.expires;
 	gmtime_r(&exp, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
 	json_object_object_add(o, "installed_app_id",
-	    json_object_new_string(s.tok.install_id));
+	    json_object_new_string(c->s.tok.install_id));
 	json_object_object_add(o, "instance_id",
-	    json_object_new_string(s.tok.instance_id));
+	    json_object_new_string(c->s.tok.instance_id));
 	json_object_object_add(o, "granted_permissions", granted);
+	json_object_object_add(o, "not_granted_permissions", missing);
 	json_object_object_add(o, "ignored_permissions", ignored);
 	json_object_object_add(o, "expires_at", json_object_new_string(when));
-	session_free(&s);
+	json_object_object_add(o, "expires_in",
+	    json_object_new_int64(c->s.tok.expires - req->now));
 	resp_json(resp, 200, o);
 }

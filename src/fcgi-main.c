@@ -24,6 +24,7 @@
 #include <fcgiapp.h>
 
 #include "config.h"
+#include "cloud.h"
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
@@ -268,6 +269,7 @@ serve(const struct conf *cf)
 		return 1;
 	}
 
+	memset(&app, 0, sizeof(app));
 	app.cf = cf;
 	app.db = db;
 	FCGX_Init();
@@ -297,6 +299,7 @@ serve(const struct conf *cf)
 		method = FCGX_GetParam("REQUEST_METHOD", r.envp);
 		req.method = http_method(method);
 		req.path = req_path(r.envp, path, sizeof(path));
+		req.query = FCGX_GetParam("QUERY_STRING", r.envp);
 		req.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
 		req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION",
 		    r.envp);
@@ -348,6 +351,7 @@ serve(const struct conf *cf)
 
 	log_info("worker stopping");
 	free(body);
+	cloud_free(app.cloud);
 	db_close(db);
 	return ret;
 }

@@ -15,6 +15,7 @@
 struct conf;
 struct db;
 struct json_object;
+struct call;
 
 enum method {
 	METHOD_GET,
@@ -33,6 +34,7 @@ extern const char *const method_names[METHOD__MAX];
 struct req {
 	enum method	 method;
 	const char	*path;		/* without the query string */
+	const char	*query;		/* raw QUERY_STRING, or NULL */
 	const char	*content_type;	/* NULL if absent */
 	const char	*authorization;	/* NULL if absent */
 	const char	*body;		/* may hold NULs; NULL if none */
@@ -50,11 +52,17 @@ struct resp {
 	char		 install[128 + 1]; /* install id, for the log */
 };
 
+struct cloud;
+
 /* Everything a handler may use.  One per process. */
 struct app {
 	const struct conf	*cf;
 	struct db		*db;
+	struct cloud		*cloud;	/* made on first use: app_cloud() */
 };
+
+/* The process's Cloud client, made on first use; NULL if it cannot be. */
+struct cloud	*app_cloud(struct app *app);
 
 struct route;
 
@@ -98,13 +106,51 @@ void		 portal_handle(struct app *, const struct req *,
 		    struct resp *);
 void		 health_handle(struct app *, const struct req *,
 		    struct resp *);
-void		 api_context(struct app *, const struct req *, struct resp *);
+void		 api_context(struct app *, const struct req *, struct resp *,
+		    const struct call *);
 
 /* A verified portal session, from the Bearer token of an /api/v1/ call. */
 struct session {
 	struct token	 tok;
 	struct json_object *scopes;	/* granted_permissions, owned */
 };
+
+/*
+ * What the router hands a portal API handler: the verified session (the
+ * route's scope already checked) and the id the path carried, if the
+ * route takes one (already checked to be an id).
+ */
+struct call {
+	struct session	 s;
+	const char	*arg;		/* the route's own argument (e.g. the
+					   resource a list route serves) */
+	char		 id[256 + 1];
+};
+
+/* The portal API handlers (api-*.c). */
+void		 api_list(struct app *, const struct req *, struct resp *,
+		    const struct call *);
+void		 api_detail(struct app *, const struct req *, struct resp *,
+		    const struct call *);
+void		 api_txn_create(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_txn_status(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_alerts_list(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_alert_get(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_alert_statuses(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_alert_flag(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_alert_update(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+
+/* Answer a failed Cloud call (cloud.h's struct cloud_err) as JSON. */
+struct cloud_err;
+void		 resp_cloud_error(struct resp *resp,
+		    const struct cloud_err *e);
 
 /*
  * The one check for every /api/v1/ route: Bearer token signature, expiry,

@@ -2,6 +2,7 @@
  * valid.c: checking untrusted request bodies.  See valid.h.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,11 @@ static const struct {
 	[FT_PREFIX] =	{ 1, 64, "_.-", 0, 0 },
 	[FT_TIME] =	{ 20, 64, NULL, 0, 1 },
 	[FT_WORD] =	{ 1, 64, "_.:-", 0, 0 },
+	[FT_REF] =	{ 1, 256, "_.:-", 0, 0 },
+	[FT_PARTY] =	{ 1, 257, "_.:-", 0, 0 },
+	[FT_CURRENCY] =	{ 1, 16, "_", 0, 0 },
+	[FT_TEXT] =	{ 1, 1000, NULL, 0, 0 },
+	[FT_TITLE] =	{ 1, 200, NULL, 0, 0 },
 	[FT_SCOPES] =	{ 1, 64, "_.:-", 1, 0 },
 };
 
@@ -52,8 +58,26 @@ valid_string(enum ftype t, const char *s, size_t len)
 	size_t		 i;
 	unsigned char	 c;
 
-	if (t >= FT__MAX || len < rules[t].min || len > rules[t].max)
+	if (t >= FT__MAX || t == FT_INT || t == FT_BOOL || len < rules[t].min ||
+	    len > rules[t].max)
 		return 0;
+	if (t == FT_PARTY)
+		return s[0] == '@' ? valid_string(FT_REF, s + 1, len - 1) :
+		    valid_string(FT_REF, s, len);
+	if (t == FT_TEXT || t == FT_TITLE) {
+		/* Free text: any UTF-8 but control characters. */
+		for (i = 0; i < len; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				return 0;
+		return util_utf8_valid(s, len);
+	}
+	if (t == FT_CURRENCY) {
+		for (i = 0; i < len; i++)
+			if (!isupper((unsigned char)s[i]) &&
+			    !isdigit((unsigned char)s[i]) && s[i] != '_')
+				return 0;
+		return 1;
+	}
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
 		if (rules[t].printable) {
@@ -490,6 +514,28 @@ valid_fields(struct json_object *obj, const struct field *tab, size_t n,
 				return 0;
 			val[i].present = 1;
 			val[i].scopes = v;
+			continue;
+		}
+		if (tab[i].type == FT_INT) {
+			/* An integer, never a float or a numeric string:
+			 * money is exact or it is refused. */
+			if (!json_object_is_type(v, json_type_int))
+				return fail(e, 400, "INVALID_FIELD",
+				    tab[i].name, "must be a whole number");
+			errno = 0;
+			val[i].i = json_object_get_int64(v);
+			if (errno != 0)
+				return fail(e, 400, "INVALID_FIELD",
+				    tab[i].name, "is out of range");
+			val[i].present = 1;
+			continue;
+		}
+		if (tab[i].type == FT_BOOL) {
+			if (!json_object_is_type(v, json_type_boolean))
+				return fail(e, 400, "INVALID_FIELD",
+				    tab[i].name, "must be true or false");
+			val[i].b = json_object_get_boolean(v);
+			val[i].present = 1;
 			continue;
 		}
 		if (!json_object_is_type(v, json_type_string))

@@ -11,6 +11,7 @@
 #define VALID_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 
@@ -25,6 +26,13 @@ enum ftype {
 	FT_PREFIX,	/* 1..64 of [A-Za-z0-9_.-] */
 	FT_TIME,	/* RFC 3339 timestamp */
 	FT_WORD,	/* 1..64 of [A-Za-z0-9_.:-], e.g. an event type */
+	FT_REF,		/* 1..256 of [A-Za-z0-9_.:-]: a Blnk id or reference */
+	FT_PARTY,	/* an FT_REF, or '@' then an FT_REF (an indicator) */
+	FT_CURRENCY,	/* 1..16 of [A-Z0-9_] */
+	FT_TEXT,	/* 1..1000 bytes of UTF-8 without control characters */
+	FT_TITLE,	/* the same, 1..200 bytes */
+	FT_INT,		/* a JSON integer (int64) */
+	FT_BOOL,	/* a JSON true or false */
 	FT_SCOPES,	/* array of 0..32 scope words [a-z0-9_.:-] */
 	FT__MAX
 };
@@ -41,6 +49,8 @@ struct fieldval {
 	int			 present;
 	const char		*s;
 	size_t			 len;
+	int64_t			 i;		/* FT_INT */
+	int			 b;		/* FT_BOOL */
 	struct json_object	*scopes;
 };
 

@@ -67,7 +67,12 @@ fcgi_req() {
 	_ct=${4-application/json}
 	_auth=${5-}
 	_has_auth=${5+y}
-	set -- REQUEST_METHOD="$1" REQUEST_URI="$2" SCRIPT_NAME="$2" \
+	# PATH may carry "?query": nginx passes it in REQUEST_URI and,
+	# decoded of nothing, in QUERY_STRING.
+	_path=${2%%\?*}
+	case "$2" in *\?*) _qs=${2#*\?} ;; *) _qs= ;; esac
+	set -- REQUEST_METHOD="$1" REQUEST_URI="$2" SCRIPT_NAME="$_path" \
+		QUERY_STRING="$_qs" \
 		GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
 		CONTENT_LENGTH="${FCGI_CONTENT_LENGTH:-$(wc -c < "$_b" | tr -d ' ')}"
 	[ -z "$_has_auth" ] || set -- "$@" HTTP_AUTHORIZATION="$_auth"

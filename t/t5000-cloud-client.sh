@@ -3,21 +3,9 @@ test_description='the Cloud client: warm connections, bearer and instance_id, ti
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/fcgi.sh"
 
-command -v node >/dev/null || skip_all "node is not installed"
+. "$top_srcdir/t/stub.sh"
 
-# The stub answers as the test scripts it (t/http-stub.js).
-node "$top_srcdir/t/http-stub.js" "$TRASH/stub.ready" 2>>"$TRASH/stub.log" &
-STUB_PID=$!
-test_at_exit 'kill $STUB_PID 2>/dev/null; wait $STUB_PID 2>/dev/null'
-n=0; while [ ! -s "$TRASH/stub.ready" ]; do
-	n=$((n + 1)); [ $n -lt 500 ] || { echo "Bail out! stub did not start"; exit 1; }
-	sleep 0.01
-done
-STUB=$(cat "$TRASH/stub.ready")
-
-script() { curl -fsS -X POST -H 'Content-Type: application/json' -d "$1" "$STUB/_stub/script" >/dev/null; }
-stub_reset() { curl -fsS -X POST "$STUB/_stub/reset" >/dev/null; }
-stub_log() { curl -fsS "$STUB/_stub/log" > stub.json; }
+script() { stub_script "$@"; }
 call() { cloud-call -c "$CONF" -i instapp_1 -n inst_1 "$@" > out.json 2>err; }
 last() { sed -n '$!p' out.json | tail -n 1 | jq -r "$1"; }
 
