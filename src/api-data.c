@@ -234,6 +234,29 @@ filter_value_ok(enum vtype t, enum op op, const char *val)
 }
 
 /*
+ * Is p[0..end) a meta_data path: one to three keys of [A-Za-z0-9_-],
+ * joined by dots?
+ */
+static int
+meta_path_ok(const char *p, const char *end)
+{
+	size_t	 keylen = 0, keys = 1;
+
+	for (; p < end; p++) {
+		if (*p == '.') {
+			if (keylen == 0 || ++keys > 3)
+				return 0;
+			keylen = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
+			keylen++;
+		else
+			return 0;
+	}
+	return keylen > 0;
+}
+
+/*
  * Check one filter parameter "<field>_<op>" = val against the resource's
  * table.  meta_data.<a>[.<b>[.<c>]] fields take text with OPS_TXT.
  * Returns 1 if acceptable.
@@ -242,8 +265,8 @@ static int
 filter_ok(const struct resource *r, const char *key, const char *val)
 {
 	const struct ffield	*f;
-	const char		*us, *p;
-	size_t			 flen, i, dots;
+	const char		*us;
+	size_t			 flen;
 	int			 op;
 
 	if ((us = strrchr(key, '_')) == NULL)
@@ -254,25 +277,9 @@ filter_ok(const struct resource *r, const char *key, const char *val)
 	if (op == OP__MAX)
 		return 0;
 	flen = (size_t)(us - key);
-	if (flen > sizeof("meta_data.") - 1 &&
-	    strncmp(key, "meta_data.", sizeof("meta_data.") - 1) == 0) {
-		dots = 0;
-		for (p = key + sizeof("meta_data.") - 1, i = 0;
-		    p < us; p++, i++) {
-			if (*p == '.') {
-				if (i == 0 || ++dots > 2)
-					return 0;
-				i = (size_t)-1;
-				continue;
-			}
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
-			    *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			    *p == '_' || *p == '-'))
-				return 0;
-		}
-		return i > 0 && (OPS_TXT & B(op)) &&
-		    filter_value_ok(V_TEXT, op, val);
-	}
+	if (strncmp(key, "meta_data.", sizeof("meta_data.") - 1) == 0)
+		return meta_path_ok(key + sizeof("meta_data.") - 1, us) &&
+		    (OPS_TXT & B(op)) && filter_value_ok(V_TEXT, op, val);
 	for (f = r->fields; f->name != NULL; f++)
 		if (strlen(f->name) == flen &&
 		    strncmp(f->name, key, flen) == 0)
