@@ -95,12 +95,6 @@ no_secret_in() {
 	test_no_secret "$1" "${2:-$DCONF}"
 }
 
-# test_grep_F STRING FILE: FILE has the fixed string (shown on failure).
-test_grep_F() {
-	grep -F -e "$1" "$2" >/dev/null && return 0
-	echo "no match for '$1' in $2:"; cat "$2"; return 1
-}
-
 # no_fail: the report has no FAIL line (and no warn line unless $1 = warn).
 no_fail() {
 	test_grep ! "^FAIL" out &&
