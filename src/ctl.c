@@ -122,21 +122,25 @@ static const struct cmd cmds[] = {
 	  "\n"
 	  "  -h, --help            show this help\n" },
 	{ "doctor", cmd_doctor,
-	  "[--url PUBLIC_URL] [--timeout SECONDS]",
+	  "[--url PUBLIC_URL] [--timeout SECONDS] [--user NAME]",
 	  "check a deployment and say how to fix what is wrong",
 	  "Check the deployment and print one line per finding, starting with\n"
 	  "\"ok\", \"warn\" or \"FAIL\", each problem with its fix: the configuration\n"
-	  "and the modes of its file and secret files, placeholder-looking\n"
-	  "secrets, the database (exists, migrated, mode 0600, directory\n"
-	  "writable), the journal mode, whether cloud_api_url and stripe_api_url\n"
-	  "answer, and with --url the public site: the portal's security\n"
-	  "headers, /api/health, and that the callback route refuses a wrong\n"
-	  "secret.  Exits 0 without failures (warnings allowed), 1 with any,\n"
+	  "and the owners and modes of its file and secret files (readable by\n"
+	  "the workers' user, by nobody else), placeholder-looking secrets, the\n"
+	  "database (exists, migrated, owned by the workers' user, mode 0600,\n"
+	  "directory writable by them), the journal mode, whether cloud_api_url\n"
+	  "and stripe_api_url answer, and with --url the public site: the\n"
+	  "portal's security headers, /api/health, and that the callback route\n"
+	  "refuses a wrong secret.  Each fix names the chown or chmod to run.\n"
+	  "Exits 0 without failures (warnings allowed), 1 with any,\n"
 	  "3 if the configuration is invalid.  Secrets are never printed.\n"
 	  "\n"
 	  "  -u, --url URL         the public URL of the site (https; http only\n"
 	  "                        for loopback hosts)\n"
 	  "  -t, --timeout SECS    per request, 1 to 60 (default 5)\n"
+	  "  -U, --user NAME       the user the workers run as (default: the owner\n"
+	  "                        of the database directory, or stripe-sync)\n"
 	  "  -h, --help            show this help\n" },
 };
 

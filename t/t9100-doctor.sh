@@ -238,7 +238,7 @@ test_expect_success 'config mode 0644: FAIL naming chmod 600, exit 1' '
 	test_when_finished "chmod 600 \"$DCONF\"" &&
 	chmod 644 "$DCONF" &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  config file $DCONF mode 0644: readable by others; fix: chmod 600 $DCONF" out
+	test_grep "^FAIL  config file $DCONF mode 0644 owner [^ ]*: readable by others; fix: chmod 600 $DCONF" out
 '
 
 test_expect_success 'config mode 0604 (world-readable only): FAIL' '
@@ -260,7 +260,7 @@ test_expect_success 'config mode 0660 (group-writable): FAIL' '
 	test_when_finished "chmod 600 \"$DCONF\"" &&
 	chmod 660 "$DCONF" &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  config file .*mode 0660: writable by its group; fix: chmod 600" out
+	test_grep "^FAIL  config file .*mode 0660 owner [^ ]*: writable by its group; fix: chmod 600" out
 '
 
 test_expect_success 'config mode 0602 (other-writable): FAIL' '
@@ -308,7 +308,7 @@ test_expect_success 'callback_secret_file in the config, mode 0600: ok line' '
 test_expect_success 'callback_secret_file in the config, mode 0644: FAIL, exit 1' '
 	write_file_conf && chmod 644 cb.secret &&
 	test_exit_code 1 stripe-syncctl -c file.conf doctor >out &&
-	test_grep "^FAIL  callback_secret_file $TRASH/cb.secret mode 0644: readable by others; fix: chmod 600 $TRASH/cb.secret" out
+	test_grep "^FAIL  callback_secret_file $TRASH/cb.secret mode 0644 owner [^ ]*: readable by others; fix: chmod 600 $TRASH/cb.secret" out
 '
 
 test_expect_success 'a secret given in the environment replaces the file form: not checked' '
@@ -322,7 +322,7 @@ test_expect_success 'STRIPE_SYNC_SESSION_SECRET_FILE world-readable: FAIL' '
 	test_secret > ss.secret && chmod 604 ss.secret &&
 	test_exit_code 1 env STRIPE_SYNC_SESSION_SECRET_FILE="$TRASH/ss.secret" \
 		stripe-syncctl -c "$DCONF" doctor >out &&
-	test_grep "^FAIL  session_secret_file $TRASH/ss.secret mode 0604: readable by others" out
+	test_grep "^FAIL  session_secret_file $TRASH/ss.secret mode 0604 owner [^ ]*: readable by others" out
 '
 
 test_expect_success 'STRIPE_SYNC_SESSION_SECRET_FILE group-readable 0640: ok' '
@@ -381,14 +381,14 @@ test_expect_success 'database mode 0644: FAIL with chmod 600, exit 1' '
 	test_when_finished "chmod 600 \"$TRASH/db.sqlite\"" &&
 	chmod 644 db.sqlite &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  database $TRASH/db.sqlite mode 0644: readable by others; fix: chmod 600 $TRASH/db.sqlite" out
+	test_grep "^FAIL  database $TRASH/db.sqlite mode 0644 owner [^ ]*: readable by others; fix: chmod 600 $TRASH/db.sqlite" out
 '
 
 test_expect_success 'database mode 0640 (group-readable): FAIL' '
 	test_when_finished "chmod 600 \"$TRASH/db.sqlite\"" &&
 	chmod 640 db.sqlite &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  database .*mode 0640: readable by its group; fix: chmod 600" out
+	test_grep "^FAIL  database .*mode 0640 owner [^ ]*: readable by its group; fix: chmod 600" out
 '
 
 test_expect_success 'missing database: FAIL naming migrate, and doctor creates nothing' '
@@ -427,8 +427,62 @@ test_expect_success 'database directory not writable by its owner: warn, exit 0'
 	chmod 500 ro &&
 	env STRIPE_SYNC_DB_PATH="$TRASH/ro/db.sqlite" \
 		stripe-syncctl -c "$DCONF" doctor >out &&
-	test_grep "^warn  database directory $TRASH/ro mode 0500: not writable by its owner.*fix: chmod u+w $TRASH/ro" out &&
+	test_grep "^warn  database directory $TRASH/ro mode 0500 owner [^ ]*: not writable by its owner.*fix: chmod u+w $TRASH/ro" out &&
 	test_grep "^ok    database $TRASH/ro/db.sqlite: reachable" out
+'
+
+# --- owners: the files as the workers' user sees them ---------------------
+# As root, a database made by "migrate" run as root (the usual slip) and
+# workers that run as nobody.  Each FAIL line names owner and mode, and
+# the fixes it prints, run as printed, make doctor content.
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	NG=$(id -gn nobody)
+	test_expect_success 'root-owned database, config and directory, --user nobody: FAIL each, with the chown/chmod' '
+		mkdir own && cp db.sqlite own/db.sqlite && chmod 600 own/db.sqlite &&
+		sed "s|^db_path = .*|db_path = $TRASH/own/db.sqlite|" "$DCONF" >own/own.conf &&
+		chmod 600 own/own.conf &&
+		test_exit_code 1 stripe-syncctl -c own/own.conf doctor --user nobody >out &&
+		test_grep_F "ok    workers'"'"' user nobody, group $NG (--user)" out &&
+		test_grep_F "FAIL  config file own/own.conf mode 0600 owner root:root: the workers'"'"' user nobody cannot read it; fix: chgrp $NG own/own.conf && chmod 640 own/own.conf" out &&
+		test_grep_F "FAIL  database $TRASH/own/db.sqlite mode 0600 owner root:root: the workers'"'"' user nobody cannot write it (the workers would exit 6); fix: chown nobody:$NG $TRASH/own/db.sqlite" out &&
+		test_grep_F "FAIL  database directory $TRASH/own mode 0755 owner root:root: the workers'"'"' user nobody cannot create SQLite'"'"'s journal files there (the workers would exit 6); fix: chown nobody:$NG $TRASH/own && chmod 700 $TRASH/own" out
+	'
+
+	test_expect_success 'the printed fixes, run as printed, leave nothing to fix; the directory owner is the default user' '
+		sed -n "s/^FAIL  .*; fix: //p" out >fixes && test "$(wc -l <fixes)" = 3 &&
+		sh -e fixes &&
+		stripe-syncctl -c own/own.conf doctor >out2 &&
+		test_grep_F "ok    workers'"'"' user nobody, group $NG (the owner of the database directory" out2 &&
+		test_grep_F "ok    config file own/own.conf mode 0640 owner root:$NG" out2 &&
+		test_grep_F "ok    database $TRASH/own/db.sqlite mode 0600 owner nobody:$NG" out2 &&
+		test_grep ! "^FAIL" out2
+	'
+
+	test_expect_success 'a missing database, as root for workers that are not: migrate through runuser' '
+		test_exit_code 1 env STRIPE_SYNC_DB_PATH="$TRASH/own/nosuch.db" \
+			stripe-syncctl -c own/own.conf doctor >out &&
+		test_grep_F "FAIL  database $TRASH/own/nosuch.db: No such file or directory; fix: run \"runuser -u nobody -- stripe-syncctl -c own/own.conf migrate\"" out
+	'
+
+	test_expect_success 'a secret file the workers cannot read: warn (systemd may pass it as a credential)' '
+		test_config_get callback_secret "$DCONF" >own/cb.secret && chmod 600 own/cb.secret &&
+		sed "/^callback_secret/d" own/own.conf >own/f.conf &&
+		echo "callback_secret_file = $TRASH/own/cb.secret" >>own/f.conf &&
+		chgrp $NG own/f.conf && chmod 640 own/f.conf &&
+		stripe-syncctl -c own/f.conf doctor >out &&
+		test_grep_F "warn  callback_secret_file $TRASH/own/cb.secret mode 0600 owner root:root: the workers'"'"' user nobody cannot read it (fine only if systemd passes it to them with LoadCredential=); fix: chgrp $NG $TRASH/own/cb.secret && chmod 640 $TRASH/own/cb.secret" out
+	'
+fi
+
+test_expect_success '--user naming no user: FAIL, and the owners are not checked' '
+	test_exit_code 1 stripe-syncctl -c "$DCONF" doctor --user no-such-user-here >out &&
+	test_grep_F "FAIL  workers'"'"' user no-such-user-here (--user): no such user" out
+'
+
+test_expect_success 'no configuration at all: FAIL saying so, with init as the fix' '
+	test_exit_code 3 stripe-syncctl -c nosuch.conf doctor >out &&
+	test_grep_F "FAIL  config: no configuration: nosuch.conf does not exist (searched: -c/--config: nosuch.conf); fix: write one with \"stripe-syncctl init --portal-url URL FILE\"" out
 '
 
 # --- outbound URLs ------------------------------------------------------------
