@@ -39,16 +39,24 @@ static int	 cmd_check_config(struct ctl *, const struct cmd *, int,
 
 static const struct cmd cmds[] = {
 	{ "init", cmd_init,
-	  "[--force] [--portal-url URL] [--db PATH] [FILE]",
+	  "[--force] [--portal-url URL] [--db PATH] [--user NAME] "
+	  "[--secrets-dir DIR] [FILE]",
 	  "write a configuration skeleton with fresh secrets",
 	  "Write a configuration file with freshly generated master_key,\n"
-	  "session_secret and callback_secret, created mode 0600.  FILE\n"
-	  "defaults to the configuration path (-c, STRIPE_SYNC_CONF, or the\n"
-	  "built-in default).  The secrets are never printed.\n"
+	  "session_secret and callback_secret.  FILE defaults to the\n"
+	  "configuration path (-c, STRIPE_SYNC_CONF, or the built-in default).\n"
+	  "Run as root for workers that run as another user, every file it\n"
+	  "writes is root's, mode 0640, in the workers' group; otherwise 0600.\n"
+	  "The next steps it prints run migrate as the workers' user.  The\n"
+	  "secrets are never printed.\n"
 	  "\n"
-	  "  -f, --force           replace an existing FILE (atomically)\n"
+	  "  -f, --force           replace existing files (atomically)\n"
 	  "  -p, --portal-url URL  portal_url to write (default https://localhost/)\n"
 	  "  -d, --db PATH         db_path to write (default: the built-in one)\n"
+	  "  -U, --user NAME       the user the workers run as (default stripe-sync)\n"
+	  "  -s, --secrets-dir DIR write each secret to its own file, DIR/master_key,\n"
+	  "                        DIR/session_secret, DIR/callback_secret, and name\n"
+	  "                        them in FILE (<key>_file) instead of the values\n"
 	  "  -h, --help            show this help\n" },
 	{ "check-config", cmd_check_config,
 	  "",
