@@ -138,8 +138,23 @@ init_known_key(const char *key)
 }
 
 /*
+ * The line of secret "key": its value, or with a secrets directory the
+ * <key>_file line naming sdir/<key>.
+ */
+static void
+compose_secret(struct buf *b, const char *key, const char *val,
+    const char *sdir)
+{
+	if (sdir != NULL)
+		buf_printf(b, "%s_file = %s/%s\n\n", key, sdir, key);
+	else
+		buf_printf(b, "%s = %s\n\n", key, val);
+}
+
+/*
  * Compose the configuration skeleton into b.  db may be NULL (the line is
- * then left commented out so the built-in default applies).
+ * then left commented out so the built-in default applies); with sdir,
+ * the secrets are named as files in it rather than written.
  */
 static void
 init_compose(struct buf *b, const char *portal, const char *db,
@@ -180,27 +195,16 @@ init_compose(struct buf *b, const char *portal, const char *db,
 	buf_printf(b,
 	    "# AES-256-GCM key sealing the stored API keys: base64 of 32 random\n"
 	    "# bytes.  Losing it loses every stored key; see rotate-keys --help.\n");
-	if (sdir != NULL)
-		buf_printf(b, "master_key_file = %s/master_key\n\n", sdir);
-	else
-		buf_printf(b, "master_key = %s\n\n", mkey);
+	compose_secret(b, "master_key", mkey, sdir);
 	buf_printf(b,
 	    "# Key material for signing portal launch tokens (32+ characters).\n");
-	if (sdir != NULL)
-		buf_printf(b, "session_secret_file = %s/session_secret\n\n",
-		    sdir);
-	else
-		buf_printf(b, "session_secret = %s\n\n", ssec);
+	compose_secret(b, "session_secret", ssec, sdir);
 	buf_printf(b,
 	    "# Secret path segment of the URLs registered in Blnk Cloud:\n"
 	    "#   callback URL: <public URL>/api/callback/<callback_secret>\n"
 	    "#   portal URL:   <public URL>/api/portal/<callback_secret>\n"
 	    "# Anyone who knows it can send install events: guard it like a key.\n");
-	if (sdir != NULL)
-		buf_printf(b, "callback_secret_file = %s/callback_secret\n\n",
-		    sdir);
-	else
-		buf_printf(b, "callback_secret = %s\n\n", csec);
+	compose_secret(b, "callback_secret", csec, sdir);
 
 	buf_printf(b, "# --- optional: shown commented out with their "
 	    "defaults ---\n\n");
