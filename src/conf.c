@@ -223,13 +223,14 @@ parse_line(struct raw *r, const char *path, size_t lineno,
 
 /*
  * Read the configuration file into r.  Returns 1 on success with *found
- * set to whether the file existed, 0 with err set on failure.  The file
+ * set to whether the file existed (a file that does not exist is no
+ * failure here: conf_load() decides), 0 with err set on failure.  The file
  * is read with read(2) into one buffer that is wiped afterwards, so no
  * stdio buffer keeps a copy of the secrets in it.
  */
 static int
-read_conf_file(struct raw *r, const char *path, int must_exist,
-    int *found, char *err, size_t errsz)
+read_conf_file(struct raw *r, const char *path, int *found, char *err,
+    size_t errsz)
 {
 	int		 fd, rc = 0;
 	char		*buf = NULL, *p, *nl, *end;
@@ -239,7 +240,7 @@ read_conf_file(struct raw *r, const char *path, int must_exist,
 
 	*found = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT && !must_exist)
+		if (errno == ENOENT)
 			return 1;
 		util_errf(err, errsz, "%s: %s", path, strerror(errno));
 		return 0;
@@ -517,8 +518,50 @@ conf_path(const char *path)
 }
 
 /*
- * Load the file (if it exists or must), overlay the environment, read the
- * secret files and validate.  Returns 1 with cf filled in (the caller
+ * Does the environment hold any configuration variable (STRIPE_SYNC_*
+ * other than STRIPE_SYNC_CONF, known or not: read_env() judges them)?
+ */
+static int
+env_has_conf(void)
+{
+	char	**ep;
+	size_t	  plen = strlen(CONF_ENVPREFIX);
+
+	for (ep = environ; ep != NULL && *ep != NULL; ep++)
+		if (strncmp(*ep, CONF_ENVPREFIX, plen) == 0 &&
+		    strncmp(*ep, "STRIPE_SYNC_CONF=", 17) != 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The message for a configuration file that does not exist, naming where
+ * it was looked for: the path the operator gave (-c, else
+ * $STRIPE_SYNC_CONF) when must_exist, else the whole search.  Without it,
+ * a missing file would show as the first required key missing.
+ */
+static void
+no_conf(const char *path, int must_exist, char *err, size_t errsz)
+{
+	const char	*e = getenv("STRIPE_SYNC_CONF");
+
+	if (!must_exist)
+		util_errf(err, errsz, CONF_ERR_NONE "%s does not exist "
+		    "(searched: -c/--config: not given; $STRIPE_SYNC_CONF: "
+		    "not set; default: %s) and no STRIPE_SYNC_* variable is "
+		    "set", path, path);
+	else if (e != NULL && strcmp(e, path) == 0)
+		util_errf(err, errsz, CONF_ERR_NONE "%s does not exist "
+		    "(searched: $STRIPE_SYNC_CONF: %s)", path, path);
+	else
+		util_errf(err, errsz, CONF_ERR_NONE "%s does not exist "
+		    "(searched: -c/--config: %s)", path, path);
+}
+
+/*
+ * Load the file (which must exist if must_exist, or if the environment
+ * holds no STRIPE_SYNC_* variable to stand in for it), overlay the
+ * environment, read the secret files and validate.  Returns 1 with cf filled in (the caller
  * must conf_free() it), or 0 with cf zeroed and one message in err.
  */
 int
@@ -536,8 +579,12 @@ conf_load(struct conf *cf, const char *path, int must_exist,
 
 	if (path == NULL)
 		path = conf_path(NULL);
-	if (!read_conf_file(&r, path, must_exist, &found, err, errsz))
+	if (!read_conf_file(&r, path, &found, err, errsz))
 		goto out;
+	if (!found && (must_exist || !env_has_conf())) {
+		no_conf(path, must_exist, err, errsz);
+		goto out;
+	}
 	if (found && (cf->path = strdup(path)) == NULL) {
 		util_errf(err, errsz, "%s: out of memory", path);
 		goto out;

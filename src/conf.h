@@ -64,12 +64,18 @@ struct conf {
  */
 const char	*conf_path(const char *path);
 
+/* How conf_load()'s message starts when there is no configuration at all. */
+#define CONF_ERR_NONE	"no configuration: "
+
 /*
  * Load and validate.  On failure returns 0 and writes one message naming
  * the offending key into err (size errsz); "cf" is then zeroed and holds
  * nothing to free.  On success returns 1 and the caller must conf_free().
  * If "path" does not exist and "must_exist" is 0, the environment alone is
- * used (for containers that pass everything as STRIPE_SYNC_*).
+ * used (for containers that pass everything as STRIPE_SYNC_*) when it
+ * holds any STRIPE_SYNC_* variable.  A file that does not exist otherwise
+ * is an error of its own, starting with CONF_ERR_NONE and naming the
+ * paths searched.
  */
 int		 conf_load(struct conf *cf, const char *path, int must_exist,
 		    char *err, size_t errsz);

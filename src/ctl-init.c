@@ -2,7 +2,16 @@
  * ctl-init.c: "stripe-syncctl init", which writes a first configuration
  * file with fresh secrets: generating the secrets, composing the file
  * (every key, the optional ones commented out with their defaults), and
- * writing it mode 0600, atomically with --force.  See ctl.h.
+ * writing it, atomically with --force; with --secrets-dir each secret goes
+ * to a file of its own and the configuration names them (<key>_file).
+ * See ctl.h.
+ *
+ * The modes follow deploy/README.md, section 3: run as root for workers
+ * that run as another user (--user, default stripe-sync), every file is
+ * root's, mode 0640, in the workers' group, so they can read it and not
+ * change it; otherwise 0600, the invoker's.  The next steps it prints run
+ * migrate as the workers' user, since a database root creates is root's
+ * and the workers cannot open it.
  *
  * The secrets are never printed; every buffer that held one is wiped.
  */
@@ -13,6 +22,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +110,14 @@ static const struct {
 	  "One of error, warn, info, debug." },
 	{ "log_file", "",
 	  "Log file, appended to.  Unset: standard error." },
+	{ "cloud_connect_timeout", "3",
+	  "Seconds one connection attempt to Blnk Cloud may take." },
+	{ "cloud_timeout", "10",
+	  "Seconds a whole call to Blnk Cloud may take, retries included;\n"
+	  "# keep it under nginx's fastcgi_read_timeout (15 s)." },
+	{ "allow_root", "no",
+	  "yes lets the workers and stripe-syncd run as root: only for a\n"
+	  "# container that has no other user." },
 };
 
 #define NINIT_OPTIONAL (sizeof(init_optional) / sizeof(init_optional[0]))
@@ -126,12 +146,27 @@ init_known_key(const char *key)
 }
 
 /*
+ * The line of secret "key": its value, or with a secrets directory the
+ * <key>_file line naming sdir/<key>.
+ */
+static void
+compose_secret(struct buf *b, const char *key, const char *val,
+    const char *sdir)
+{
+	if (sdir != NULL)
+		buf_printf(b, "%s_file = %s/%s\n\n", key, sdir, key);
+	else
+		buf_printf(b, "%s = %s\n\n", key, val);
+}
+
+/*
  * Compose the configuration skeleton into b.  db may be NULL (the line is
- * then left commented out so the built-in default applies).
+ * then left commented out so the built-in default applies); with sdir,
+ * the secrets are named as files in it rather than written.
  */
 static void
 init_compose(struct buf *b, const char *portal, const char *db,
-    const char *mkey, const char *ssec, const char *csec)
+    const char *mkey, const char *ssec, const char *csec, const char *sdir)
 {
 	char	 now[32];
 	size_t	 i;
@@ -145,10 +180,13 @@ init_compose(struct buf *b, const char *portal, const char *db,
 	    "# each secret can be given as <key>_file naming a file holding it.\n"
 	    "# See stripe-sync.conf(5).\n"
 	    "#\n"
-	    "# This file holds secrets: keep it mode 0600, readable only by the\n"
-	    "# user the workers run as, and out of version control.\n"
+	    "# %s: keep it readable only by the user the workers\n"
+	    "# run as (mode 0640 root:<their group>, or 0600 theirs; see\n"
+	    "# deploy/README.md, section 3), and out of version control.\n"
 	    "\n",
-	    util_now_rfc3339(now, sizeof(now)));
+	    util_now_rfc3339(now, sizeof(now)), sdir != NULL ?
+	    "This file names the files that hold the secrets" :
+	    "This file holds secrets");
 
 	buf_printf(b,
 	    "# Public https URL of this app; Cloud's launch answers point here.\n"
@@ -164,17 +202,24 @@ init_compose(struct buf *b, const char *portal, const char *db,
 
 	buf_printf(b,
 	    "# AES-256-GCM key sealing the stored API keys: base64 of 32 random\n"
-	    "# bytes.  Losing it loses every stored key; see rotate-keys --help.\n"
-	    "master_key = %s\n\n", mkey);
+	    "# bytes.  Losing it loses every stored key; see rotate-keys --help.\n");
+	compose_secret(b, "master_key", mkey, sdir);
 	buf_printf(b,
-	    "# Key material for signing portal launch tokens (32+ characters).\n"
-	    "session_secret = %s\n\n", ssec);
+	    "# Key material for signing portal launch tokens (32+ characters).\n");
+	compose_secret(b, "session_secret", ssec, sdir);
 	buf_printf(b,
 	    "# Secret path segment of the URLs registered in Blnk Cloud:\n"
 	    "#   callback URL: <public URL>/api/callback/<callback_secret>\n"
 	    "#   portal URL:   <public URL>/api/portal/<callback_secret>\n"
-	    "# Anyone who knows it can send install events: guard it like a key.\n"
-	    "callback_secret = %s\n\n", csec);
+	    "# Anyone who knows it can send install events: guard it like a key.\n");
+	compose_secret(b, "callback_secret", csec, sdir);
+	if (sdir != NULL)
+		buf_printf(b,
+		    "# The previous master keys during a rotation, comma separated\n"
+		    "# (see \"stripe-syncctl rotate-keys --help\").  Keep the file,\n"
+		    "# empty between rotations: the systemd units load it as a\n"
+		    "# credential, which must exist.\n"
+		    "old_master_keys_file = %s/old_master_keys\n\n", sdir);
 
 	buf_printf(b, "# --- optional: shown commented out with their "
 	    "defaults ---\n\n");
@@ -185,11 +230,15 @@ init_compose(struct buf *b, const char *portal, const char *db,
 		    init_optional[i].value);
 
 	/* Keys this tool does not describe (the <secret>_file forms). */
-	buf_printf(b, "# Each secret may instead be read from a file (trailing "
+	buf_printf(b, "# Each secret may %s be read from a file (trailing "
 	    "newline\n# stripped); give either the key or its _file form, "
-	    "not both.\n");
+	    "not both.\n", sdir != NULL ? "also" : "instead");
 	for (i = 0; conf_keys[i] != NULL; i++)
-		if (!init_known_key(conf_keys[i]))
+		if (!init_known_key(conf_keys[i]) && (sdir == NULL ||
+		    (strcmp(conf_keys[i], "master_key_file") != 0 &&
+		    strcmp(conf_keys[i], "old_master_keys_file") != 0 &&
+		    strcmp(conf_keys[i], "session_secret_file") != 0 &&
+		    strcmp(conf_keys[i], "callback_secret_file") != 0)))
 			buf_printf(b, "#%s =\n", conf_keys[i]);
 }
 
@@ -213,13 +262,19 @@ write_all(int fd, const char *p, size_t len)
 	return 1;
 }
 
+/* Who the files are for: their mode and group (see the top of the file). */
+struct init_own {
+	mode_t	 mode;		/* 0600 or 0640 */
+	gid_t	 gid;		/* the workers' group, or (gid_t)-1: keep */
+};
+
 /*
- * Create "path" (O_EXCL, mode 0600 whatever the umask) holding b.  Returns
- * CTL_OK, or CTL_FAIL with a message; a file this call created is removed
- * on failure.
+ * Create "path" (O_EXCL, o's mode and group whatever the umask) holding
+ * b.  Returns CTL_OK, or CTL_FAIL with a message; a file this call
+ * created is removed on failure.
  */
 static int
-init_write(const char *path, const struct buf *b)
+init_write(const char *path, const struct buf *b, const struct init_own *o)
 {
 	int	 fd, serr;
 
@@ -234,7 +289,8 @@ init_write(const char *path, const struct buf *b)
 			    strerror(errno));
 		return CTL_FAIL;
 	}
-	if (fchmod(fd, 0600) == -1 || !write_all(fd, b->p, b->len) ||
+	if ((o->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, o->gid) == -1) ||
+	    fchmod(fd, o->mode) == -1 || !write_all(fd, b->p, b->len) ||
 	    fsync(fd) == -1) {
 		serr = errno;
 		close(fd);
@@ -254,11 +310,12 @@ init_write(const char *path, const struct buf *b)
 }
 
 /*
- * Replace "path" atomically: write path.tmp (0600), then rename it.
- * Returns CTL_OK or CTL_FAIL (message printed, no .tmp left behind).
+ * Replace "path" atomically: write path.tmp (as init_write()), then
+ * rename it.  Returns CTL_OK or CTL_FAIL (message printed, no .tmp left
+ * behind).
  */
 static int
-init_replace(const char *path, const struct buf *b)
+init_replace(const char *path, const struct buf *b, const struct init_own *o)
 {
 	char	*tmp;
 	int	 rc;
@@ -274,7 +331,7 @@ init_replace(const char *path, const struct buf *b)
 		free(tmp);
 		return CTL_FAIL;
 	}
-	if ((rc = init_write(tmp, b)) == CTL_OK &&
+	if ((rc = init_write(tmp, b, o)) == CTL_OK &&
 	    rename(tmp, path) == -1) {
 		fprintf(stderr, "%s: rename %s to %s: %s\n", PROGNAME, tmp,
 		    path, strerror(errno));
@@ -283,6 +340,139 @@ init_replace(const char *path, const struct buf *b)
 	}
 	free(tmp);
 	return rc;
+}
+
+/*
+ * Settle who the files are for: the workers' user "user".  Run as root
+ * for workers that are not, the files go to their group, mode 0640 (and
+ * *gname names it); otherwise they stay the invoker's, mode 0600.  A user
+ * that does not exist is an error only if named with --user ("named").
+ * Returns CTL_OK or CTL_USAGE (message printed).
+ */
+static int
+init_owner(const char *user, int named, struct init_own *o, char *gname,
+    size_t gnamesz, int *exists)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	o->mode = 0600;
+	o->gid = (gid_t)-1;
+	gname[0] = '\0';
+	if ((pw = getpwnam(user)) == NULL) {
+		*exists = 0;
+		if (named) {
+			fprintf(stderr, "%s: init: --user %s: no such user\n",
+			    PROGNAME, user);
+			return CTL_USAGE;
+		}
+		return CTL_OK;
+	}
+	*exists = 1;
+	if (geteuid() != 0 || pw->pw_uid == 0)
+		return CTL_OK;
+	o->mode = 0640;
+	o->gid = pw->pw_gid;
+	if ((gr = getgrgid(pw->pw_gid)) != NULL)
+		snprintf(gname, gnamesz, "%s", gr->gr_name);
+	else
+		snprintf(gname, gnamesz, "%lu", (unsigned long)pw->pw_gid);
+	return CTL_OK;
+}
+
+/* The secrets --secrets-dir writes, each to DIR/<key>; old_master_keys
+ * is written empty (no rotation in progress). */
+static const char *const init_secret_keys[] = {
+	"master_key", "session_secret", "callback_secret", "old_master_keys"
+};
+#define NINIT_SECRETS	3
+#define NINIT_FILES	4
+
+/*
+ * DIR/<key> of the i-th secret into path (PATH_MAX bytes).  Returns 1, or
+ * 0 if it does not fit.
+ */
+static int
+init_secret_path(char *path, const char *dir, size_t i)
+{
+	int	 n;
+
+	n = snprintf(path, PATH_MAX, "%s/%s", dir, init_secret_keys[i]);
+	return n > 0 && n < PATH_MAX;
+}
+
+/* Remove the first n secret files of DIR (after a failure). */
+static void
+init_unlink_secrets(const char *dir, size_t n)
+{
+	char	 path[PATH_MAX];
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (init_secret_path(path, dir, i))
+			unlink(path);
+}
+
+/*
+ * Write the secrets vals[] to DIR/<key>, one file each holding the value
+ * and a newline, as init_write() (init_replace() with "force").  On
+ * failure remove the files this call wrote (unless "force": the old ones
+ * are gone by then).  Returns CTL_OK or CTL_FAIL (message printed).
+ */
+static int
+init_secret_files(const char *dir, char *const vals[], const struct init_own *o,
+    int force)
+{
+	struct buf	 b;
+	char		 path[PATH_MAX];
+	size_t		 i;
+	int		 rc = CTL_OK;
+
+	for (i = 0; i < NINIT_FILES && rc == CTL_OK; i++) {
+		memset(&b, 0, sizeof(b));
+		buf_printf(&b, "%s\n", i < NINIT_SECRETS ? vals[i] : "");
+		if (!init_secret_path(path, dir, i)) {
+			fprintf(stderr, "%s: %s: path too long\n", PROGNAME,
+			    dir);
+			rc = CTL_FAIL;
+		} else if (b.failed) {
+			fprintf(stderr, "%s: out of memory\n", PROGNAME);
+			rc = CTL_FAIL;
+		} else
+			rc = force ? init_replace(path, &b, o) :
+			    init_write(path, &b, o);
+		buf_free(&b);
+	}
+	if (rc != CTL_OK && !force)
+		init_unlink_secrets(dir, i - 1);
+	return rc;
+}
+
+/*
+ * The directory for --secrets-dir: created (mode 0750 in the workers'
+ * group, or 0700) if missing.  Writes its absolute path, which the
+ * configuration names, into abs.  Returns CTL_OK or CTL_FAIL (message
+ * printed).
+ */
+static int
+init_secrets_dir(const char *dir, const struct init_own *o, char *abs)
+{
+	if (mkdir(dir, o->mode == 0640 ? 0750 : 0700) == 0) {
+		if ((o->gid != (gid_t)-1 && chown(dir, (uid_t)-1, o->gid) == -1)
+		    || chmod(dir, o->mode == 0640 ? 0750 : 0700) == -1) {
+			fprintf(stderr, "%s: %s: %s\n", PROGNAME, dir,
+			    strerror(errno));
+			return CTL_FAIL;
+		}
+	} else if (errno != EEXIST) {
+		fprintf(stderr, "%s: %s: %s\n", PROGNAME, dir, strerror(errno));
+		return CTL_FAIL;
+	}
+	if (realpath(dir, abs) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", PROGNAME, dir, strerror(errno));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
 }
 
 /*
@@ -296,17 +486,26 @@ cmd_init(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "portal-url",	required_argument,	NULL, 'p' },
 		{ "db",		required_argument,	NULL, 'd' },
+		{ "user",	required_argument,	NULL, 'U' },
+		{ "secrets-dir", required_argument,	NULL, 's' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	const char	*portal = "https://localhost/", *db = NULL;
-	const char	*file;
-	char		*mkey = NULL, *ssec = NULL, *csec = NULL;
-	char		 err[512];
+	const char	*file, *user = "stripe-sync", *sdir_arg = NULL;
+	const char	*sdir = NULL;
+	char		*sec[NINIT_SECRETS] = { NULL, NULL, NULL };
+	char		 err[512], gname[64], sdir_abs[PATH_MAX], as[128];
+	char		 modes[160], *dbdir, *slash;
 	struct buf	 b;
-	int		 ch, rc, first = 1, force = 0;
+	struct init_own	 own;
+	struct passwd	*me_pw;
+	int		 ch, rc, first = 1, force = 0, named = 0, exists;
+	int		 step = 0;
+	size_t		 i;
 
-	while ((ch = cmd_getopt(argc, argv, "fp:d:h", lopts, &first)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, "fp:d:U:s:h", lopts, &first))
+	    != -1) {
 		switch (ch) {
 		case 'f':
 			force = 1;
@@ -316,6 +515,13 @@ cmd_init(struct ctl *c, const struct cmd *me, int argc, char **argv)
 			break;
 		case 'd':
 			db = optarg;
+			break;
+		case 'U':
+			user = optarg;
+			named = 1;
+			break;
+		case 's':
+			sdir_arg = optarg;
 			break;
 		default:
 			if ((rc = cmd_common_opt(me, ch)) == -1)
@@ -328,34 +534,57 @@ cmd_init(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		return CTL_USAGE;
 	}
 	file = argc - optind == 1 ? argv[optind] : c->conf_file;
-	if (!conf_value_ok(portal) || (db != NULL && !conf_value_ok(db))) {
-		fprintf(stderr, "%s: init: --portal-url and --db must be "
-		    "non-empty and hold no control characters\n", PROGNAME);
+	if (!conf_value_ok(portal) || (db != NULL && !conf_value_ok(db)) ||
+	    !conf_value_ok(user) ||
+	    (sdir_arg != NULL && !conf_value_ok(sdir_arg))) {
+		fprintf(stderr, "%s: init: --portal-url, --db, --user and "
+		    "--secrets-dir must be non-empty and hold no control "
+		    "characters\n", PROGNAME);
 		return CTL_USAGE;
 	}
 	if (*file == '\0') {
 		cmd_usage(stderr, me, 0);
 		return CTL_USAGE;
 	}
+	if ((rc = init_owner(user, named, &own, gname, sizeof(gname),
+	    &exists)) != CTL_OK)
+		return rc;
 
 	memset(&b, 0, sizeof(b));
-	if ((mkey = secret_new(CONF_KEYLEN, 0)) == NULL ||
-	    (ssec = secret_new(36, 1)) == NULL ||
-	    (csec = secret_new(36, 1)) == NULL) {
+	if ((sec[0] = secret_new(CONF_KEYLEN, 0)) == NULL ||
+	    (sec[1] = secret_new(36, 1)) == NULL ||
+	    (sec[2] = secret_new(36, 1)) == NULL) {
 		fprintf(stderr, "%s: init: cannot generate secrets\n",
 		    PROGNAME);
 		rc = CTL_FAIL;
 		goto out;
 	}
-	init_compose(&b, portal, db, mkey, ssec, csec);
+	if (sdir_arg != NULL) {
+		if ((rc = init_secrets_dir(sdir_arg, &own, sdir_abs)) != CTL_OK)
+			goto out;
+		sdir = sdir_abs;
+		if (!conf_value_ok(sdir)) {
+			fprintf(stderr, "%s: init: %s: a path that cannot "
+			    "stand in the configuration\n", PROGNAME, sdir);
+			rc = CTL_USAGE;
+			goto out;
+		}
+	}
+	init_compose(&b, portal, db, sec[0], sec[1], sec[2], sdir);
 	if (b.failed) {
 		fprintf(stderr, "%s: out of memory\n", PROGNAME);
 		rc = CTL_FAIL;
 		goto out;
 	}
-	rc = force ? init_replace(file, &b) : init_write(file, &b);
-	if (rc != CTL_OK)
+	if (sdir != NULL &&
+	    (rc = init_secret_files(sdir, sec, &own, force)) != CTL_OK)
 		goto out;
+	rc = force ? init_replace(file, &b, &own) : init_write(file, &b, &own);
+	if (rc != CTL_OK) {
+		if (sdir != NULL && !force)
+			init_unlink_secrets(sdir, NINIT_FILES);
+		goto out;
+	}
 
 	/* Validate what we wrote exactly as the workers will. */
 	err[0] = '\0';
@@ -369,30 +598,80 @@ cmd_init(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		goto out;
 	}
 	c->cf_loaded = 1;
-	log_info("init: wrote configuration %s", file);
+	log_info("init: wrote configuration %s%s%s", file,
+	    sdir != NULL ? " and secret files in " : "",
+	    sdir != NULL ? sdir : "");
 
-	printf("wrote %s (mode 0600) with a fresh master_key, session_secret "
-	    "and callback_secret\n"
-	    "database: %s\n"
-	    "\n"
-	    "next steps:\n"
-	    "  1. edit %s: set portal_url to this app's public https URL\n"
-	    "     (now %s) and review the other keys\n"
-	    "  2. %s -c %s migrate\n"
-	    "  3. %s -c %s check-config\n"
-	    "  4. register the app in Blnk Cloud with\n"
+	/* The next steps run as the workers' user unless we are them. */
+	me_pw = getpwuid(geteuid());
+	if (me_pw != NULL && strcmp(me_pw->pw_name, user) == 0)
+		as[0] = '\0';
+	else
+		snprintf(as, sizeof(as), "runuser -u %s -- ", user);
+	if (own.mode == 0640)
+		snprintf(modes, sizeof(modes), "mode 0640, group %s", gname);
+	else
+		snprintf(modes, sizeof(modes), "mode 0600");
+
+	if (sdir != NULL)
+		printf("wrote %s (%s) naming the secret files\n"
+		    "wrote a fresh master_key, session_secret and "
+		    "callback_secret, each in its\n"
+		    "own file: %s/{master_key,session_secret,callback_secret} "
+		    "(%s)\n", file, modes, sdir, modes);
+	else
+		printf("wrote %s (%s) with a fresh master_key, "
+		    "session_secret and callback_secret\n", file, modes);
+	printf("database: %s\n\nnext steps:\n", c->cf.db_path);
+	if (!exists) {
+		printf("  %d. create the user the workers run as (it does not "
+		    "exist yet):\n"
+		    "       adduser --system --group --no-create-home "
+		    "--shell /usr/sbin/nologin %s\n", ++step, user);
+		if (geteuid() == 0 && sdir != NULL)
+			printf("     then let it read the files:\n"
+			    "       chgrp -R %s %s %s && chmod 640 %s %s/* && "
+			    "chmod 750 %s\n", user, file, sdir, file, sdir,
+			    sdir);
+		else if (geteuid() == 0)
+			printf("     then let it read the file:\n"
+			    "       chgrp %s %s && chmod 640 %s\n", user, file,
+			    file);
+	}
+	if ((dbdir = strdup(c->cf.db_path)) != NULL &&
+	    (slash = strrchr(dbdir, '/')) != NULL && slash != dbdir) {
+		*slash = '\0';
+		if (access(dbdir, F_OK) == -1 && errno == ENOENT)
+			printf("  %d. create the database directory, the "
+			    "workers' own:\n"
+			    "       install -d -m 0700 -o %s -g %s %s\n", ++step, user,
+			    gname[0] != '\0' ? gname : user, dbdir);
+	}
+	free(dbdir);
+	printf("  %d. edit %s: set portal_url to this app's public https URL\n"
+	    "     (now %s) and review the other keys\n", ++step, file, portal);
+	printf("  %d. %s%s -c %s migrate\n"
+	    "     (as the workers' user %s, who must own the database: they\n"
+	    "     cannot open one that root created)\n", ++step, as, PROGNAME,
+	    file, user);
+	printf("  %d. %s%s -c %s doctor\n", ++step, as, PROGNAME, file);
+	printf("  %d. register the app in Blnk Cloud with\n"
 	    "       callback URL: <your public URL>/api/callback/"
 	    "<callback_secret>\n"
 	    "       portal URL:   <your public URL>/api/portal/"
-	    "<callback_secret>\n"
-	    "     where <callback_secret> is the value of callback_secret in\n"
-	    "     %s (it is not printed here: treat it like a password)\n",
-	    file, c->cf.db_path, file, portal, PROGNAME, file,
-	    PROGNAME, file, file);
+	    "<callback_secret>\n", ++step);
+	if (sdir != NULL)
+		printf("     where <callback_secret> is the content of\n"
+		    "     %s/callback_secret (it is not printed here: treat it "
+		    "like a password)\n", sdir);
+	else
+		printf("     where <callback_secret> is the value of "
+		    "callback_secret in\n"
+		    "     %s (it is not printed here: treat it like a "
+		    "password)\n", file);
 out:
-	secret_free(mkey);
-	secret_free(ssec);
-	secret_free(csec);
+	for (i = 0; i < NINIT_SECRETS; i++)
+		secret_free(sec[i]);
 	buf_free(&b);
 	return rc;
 }

@@ -39,16 +39,24 @@ static int	 cmd_check_config(struct ctl *, const struct cmd *, int,
 
 static const struct cmd cmds[] = {
 	{ "init", cmd_init,
-	  "[--force] [--portal-url URL] [--db PATH] [FILE]",
+	  "[--force] [--portal-url URL] [--db PATH] [--user NAME] "
+	  "[--secrets-dir DIR] [FILE]",
 	  "write a configuration skeleton with fresh secrets",
 	  "Write a configuration file with freshly generated master_key,\n"
-	  "session_secret and callback_secret, created mode 0600.  FILE\n"
-	  "defaults to the configuration path (-c, STRIPE_SYNC_CONF, or the\n"
-	  "built-in default).  The secrets are never printed.\n"
+	  "session_secret and callback_secret.  FILE defaults to the\n"
+	  "configuration path (-c, STRIPE_SYNC_CONF, or the built-in default).\n"
+	  "Run as root for workers that run as another user, every file it\n"
+	  "writes is root's, mode 0640, in the workers' group; otherwise 0600.\n"
+	  "The next steps it prints run migrate as the workers' user.  The\n"
+	  "secrets are never printed.\n"
 	  "\n"
-	  "  -f, --force           replace an existing FILE (atomically)\n"
+	  "  -f, --force           replace existing files (atomically)\n"
 	  "  -p, --portal-url URL  portal_url to write (default https://localhost/)\n"
 	  "  -d, --db PATH         db_path to write (default: the built-in one)\n"
+	  "  -U, --user NAME       the user the workers run as (default stripe-sync)\n"
+	  "  -s, --secrets-dir DIR write each secret to its own file, DIR/master_key,\n"
+	  "                        DIR/session_secret, DIR/callback_secret, and name\n"
+	  "                        them in FILE (<key>_file) instead of the values\n"
 	  "  -h, --help            show this help\n" },
 	{ "check-config", cmd_check_config,
 	  "",
@@ -131,21 +139,25 @@ static const struct cmd cmds[] = {
 	  "\n"
 	  "  -h, --help            show this help\n" },
 	{ "doctor", cmd_doctor,
-	  "[--url PUBLIC_URL] [--timeout SECONDS]",
+	  "[--url PUBLIC_URL] [--timeout SECONDS] [--user NAME]",
 	  "check a deployment and say how to fix what is wrong",
 	  "Check the deployment and print one line per finding, starting with\n"
 	  "\"ok\", \"warn\" or \"FAIL\", each problem with its fix: the configuration\n"
-	  "and the modes of its file and secret files, placeholder-looking\n"
-	  "secrets, the database (exists, migrated, mode 0600, directory\n"
-	  "writable), the journal mode, whether cloud_api_url and stripe_api_url\n"
-	  "answer, and with --url the public site: the portal's security\n"
-	  "headers, /api/health, and that the callback route refuses a wrong\n"
-	  "secret.  Exits 0 without failures (warnings allowed), 1 with any,\n"
+	  "and the owners and modes of its file and secret files (readable by\n"
+	  "the workers' user, by nobody else), placeholder-looking secrets, the\n"
+	  "database (exists, migrated, owned by the workers' user, mode 0600,\n"
+	  "directory writable by them), the journal mode, whether cloud_api_url\n"
+	  "and stripe_api_url answer, and with --url the public site: the\n"
+	  "portal's security headers, /api/health, and that the callback route\n"
+	  "refuses a wrong secret.  Each fix names the chown or chmod to run.\n"
+	  "Exits 0 without failures (warnings allowed), 1 with any,\n"
 	  "3 if the configuration is invalid.  Secrets are never printed.\n"
 	  "\n"
 	  "  -u, --url URL         the public URL of the site (https; http only\n"
 	  "                        for loopback hosts)\n"
 	  "  -t, --timeout SECS    per request, 1 to 60 (default 5)\n"
+	  "  -U, --user NAME       the user the workers run as (default: the owner\n"
+	  "                        of the database directory, or stripe-sync)\n"
 	  "  -h, --help            show this help\n" },
 };
 

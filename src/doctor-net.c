@@ -184,8 +184,29 @@ doctor_http(struct doctor *d, const char *url, int post, struct hresp *r)
 	return rc;
 }
 
-/* The hint printed with every connection failure. */
-#define NET_FIX	"fix: check DNS/firewall/proxy; ca_file for a private CA"
+/*
+ * The fix printed with a failed request: for a certificate that does not
+ * verify, how to trust a private CA without losing the public ones
+ * (ca_file replaces the system store for every outbound call, Cloud and
+ * Stripe included); else the network.  Returns a static string.
+ */
+static const char *
+net_fix(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+		return "fix: if the certificate comes from a private CA, add "
+		    "that CA to the system store (copy it to "
+		    "/usr/local/share/ca-certificates/NAME.crt, run "
+		    "update-ca-certificates), or set ca_file to a bundle "
+		    "holding the system CAs and the private one: ca_file "
+		    "replaces the system store, for Blnk Cloud and Stripe too";
+	default:
+		return "fix: check DNS/firewall/proxy";
+	}
+}
 
 /*
  * url as doctor prints it: scheme, host, port and path only, never a user,
@@ -226,8 +247,9 @@ doctor_reach(struct doctor *d, const char *key, const char *url)
 		finding(d, SEV_OK, "%s %s reachable (HTTP %ld)", key,
 		    shown != NULL ? shown : "(URL)", r.status);
 	else
-		finding(d, SEV_FAIL, "%s %s: %s; " NET_FIX, key,
-		    shown != NULL ? shown : "(URL)", curl_easy_strerror(rc));
+		finding(d, SEV_FAIL, "%s %s: %s; %s", key,
+		    shown != NULL ? shown : "(URL)", curl_easy_strerror(rc),
+		    net_fix(rc));
 	curl_free(shown);
 	hresp_free(&r);
 }
@@ -328,8 +350,8 @@ doctor_portal(struct doctor *d, const char *url)
 	size_t		 i;
 
 	if ((rc = doctor_http(d, url, 0, &r)) != CURLE_OK) {
-		finding(d, SEV_FAIL, "portal %s: %s; " NET_FIX, url,
-		    curl_easy_strerror(rc));
+		finding(d, SEV_FAIL, "portal %s: %s; %s", url,
+		    curl_easy_strerror(rc), net_fix(rc));
 		hresp_free(&r);
 		return;
 	}
@@ -397,8 +419,8 @@ doctor_health(struct doctor *d, const char *url)
 	CURLcode		 rc;
 
 	if ((rc = doctor_http(d, url, 0, &r)) != CURLE_OK)
-		finding(d, SEV_FAIL, "health %s: %s; " NET_FIX, url,
-		    curl_easy_strerror(rc));
+		finding(d, SEV_FAIL, "health %s: %s; %s", url,
+		    curl_easy_strerror(rc), net_fix(rc));
 	else if (r.status != 200)
 		finding(d, SEV_FAIL, "health %s: HTTP %ld, want 200; fix: check "
 		    "that the workers run and reach the database (their log, "
@@ -429,8 +451,8 @@ doctor_callback(struct doctor *d, const char *url, const char *shown)
 	CURLcode	 rc;
 
 	if ((rc = doctor_http(d, url, 1, &r)) != CURLE_OK)
-		finding(d, SEV_FAIL, "callback %s: %s; " NET_FIX, shown,
-		    curl_easy_strerror(rc));
+		finding(d, SEV_FAIL, "callback %s: %s; %s", shown,
+		    curl_easy_strerror(rc), net_fix(rc));
 	else if (r.status != 404)
 		finding(d, SEV_FAIL, "callback %s: HTTP %ld, want 404: the "
 		    "callback route answers without the secret; fix: pass "

@@ -26,6 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,18 +128,110 @@ finding(struct doctor *d, enum sev sev, const char *fmt, ...)
 
 /* --- doctor: configuration and secrets --- */
 
+/* What the workers need of a file doctor checks. */
+enum fkind {
+	FK_READ,	/* read it: the configuration, a secret file */
+	FK_WRITE,	/* read and write it: the database */
+	FK_DIR,		/* create files in it: the database's directory */
+};
+
+/* Is gid one of the workers' user's groups? */
+static int
+user_in_group(const struct doctor *d, gid_t gid)
+{
+	int	 i;
+
+	for (i = 0; i < d->ngroups; i++)
+		if (d->groups[i] == gid)
+			return 1;
+	return gid == d->gid;
+}
+
 /*
- * Check the permission bits of the file "path", described as "what":
- * FAIL if others may read or write it, or its group may write it, or
- * (unless group_read) its group may read it.  Prints one finding.
+ * May the workers' user (d->have_user) use the file st as kind says,
+ * going by its owner, group and mode?  root may do anything.
+ */
+static int
+user_can(const struct doctor *d, const struct stat *st, enum fkind kind)
+{
+	unsigned int	 need = kind == FK_READ ? 4 : kind == FK_WRITE ? 6 : 3;
+
+	if (d->uid == 0)
+		return 1;
+	if (st->st_uid == d->uid)
+		return ((st->st_mode >> 6) & need) == need;
+	if (user_in_group(d, st->st_gid))
+		return ((st->st_mode >> 3) & need) == need;
+	return (st->st_mode & need) == need;
+}
+
+/* "user:group" of st, by name where there is one, into buf.  Returns buf. */
+static char *
+owner_str(char *buf, size_t bufsz, const struct stat *st)
+{
+	struct passwd	*pw = getpwuid(st->st_uid);
+	struct group	*gr = getgrgid(st->st_gid);
+	char		 u[32], g[32];
+
+	snprintf(u, sizeof(u), "%lu", (unsigned long)st->st_uid);
+	snprintf(g, sizeof(g), "%lu", (unsigned long)st->st_gid);
+	snprintf(buf, bufsz, "%s:%s", pw != NULL ? pw->pw_name : u,
+	    gr != NULL ? gr->gr_name : g);
+	return buf;
+}
+
+/*
+ * The commands that give the file st at "path" the layout stripe-sync
+ * expects (see deploy/README.md, section 3), as one line.  A file the
+ * workers read is either theirs, 0600, or root's (anyone's but theirs)
+ * in their group, 0640; the database and its directory are theirs, 0600
+ * and 0700.  Returns an allocated string the caller frees, NULL on
+ * memory failure.
+ */
+static char *
+file_fix(const struct doctor *d, const char *path, const struct stat *st,
+    enum fkind kind)
+{
+	unsigned int	 want;
+	char		*own = NULL, *fix;
+
+	if (kind == FK_READ && (!d->have_user || st->st_uid == d->uid))
+		want = 0600;
+	else if (kind == FK_READ) {
+		want = 0640;
+		if (st->st_gid != d->gid)
+			own = str_printf("chgrp %s %s", d->group, path);
+	} else {
+		want = kind == FK_DIR ? 0700 : 0600;
+		if (d->have_user && st->st_uid != d->uid)
+			own = str_printf("chown %s:%s %s", d->user, d->group,
+			    path);
+	}
+	if ((st->st_mode & 0777) == want && own != NULL)
+		return own;
+	fix = str_printf("%s%schmod %o %s", own != NULL ? own : "",
+	    own != NULL ? " && " : "", want, path);
+	free(own);
+	return fix;
+}
+
+/*
+ * Check the owner and permission bits of the file "path", described as
+ * "what", which the workers use as kind says: FAIL if others may read or
+ * write it, or its group may write it, or (for the database) read it, or
+ * if the workers' user cannot use it (a secret file they cannot read is
+ * a warning: systemd may be passing it as a credential).  Prints one
+ * finding naming the owner and mode, with the chown/chmod that fix it.
  */
 static void
 doctor_mode(struct doctor *d, const char *what, const char *path,
-    int group_read)
+    enum fkind kind, int secret)
 {
 	struct stat	 st;
 	const char	*why = NULL;
+	char		 owner[160], whybuf[256], *fix;
 	unsigned int	 m;
+	enum sev	 sev = SEV_FAIL;
 
 	if (stat(path, &st) == -1) {
 		finding(d, SEV_FAIL, "%s %s: %s; fix: check the path",
@@ -145,19 +239,40 @@ doctor_mode(struct doctor *d, const char *what, const char *path,
 		return;
 	}
 	m = st.st_mode & 07777;
+	owner_str(owner, sizeof(owner), &st);
 	if (m & S_IROTH)
 		why = "readable by others";
 	else if (m & S_IWOTH)
 		why = "writable by others";
 	else if (m & S_IWGRP)
 		why = "writable by its group";
-	else if (!group_read && (m & S_IRGRP))
+	else if (kind != FK_READ && (m & S_IRGRP))
 		why = "readable by its group";
-	if (why != NULL)
-		finding(d, SEV_FAIL, "%s %s mode %04o: %s; fix: chmod 600 %s",
-		    what, path, m, why, path);
-	else
-		finding(d, SEV_OK, "%s %s mode %04o", what, path, m);
+	else if (d->have_user && !user_can(d, &st, kind)) {
+		snprintf(whybuf, sizeof(whybuf), kind == FK_READ ?
+		    "the workers' user %s cannot read it%s" :
+		    "the workers' user %s cannot write it (the workers "
+		    "would exit 6)", d->user, secret ? " (fine only if "
+		    "systemd passes it to them with LoadCredential=)" : "");
+		why = whybuf;
+		if (secret)
+			sev = SEV_WARN;
+		fix = file_fix(d, path, &st, kind);
+		finding(d, sev, "%s %s mode %04o owner %s: %s; fix: %s",
+		    what, path, m, owner, why, fix != NULL ? fix :
+		    "(out of memory)");
+		free(fix);
+		return;
+	}
+	if (why == NULL) {
+		finding(d, SEV_OK, "%s %s mode %04o owner %s", what, path, m,
+		    owner);
+		return;
+	}
+	fix = file_fix(d, path, &st, kind);
+	finding(d, SEV_FAIL, "%s %s mode %04o owner %s: %s; fix: %s", what,
+	    path, m, owner, why, fix != NULL ? fix : "(out of memory)");
+	free(fix);
 }
 
 /*
@@ -250,15 +365,101 @@ doctor_secret_files(struct doctor *d)
 			path = conf_file_value(d->c->cf.path, what);
 		if (path == NULL)
 			continue;
-		doctor_mode(d, what, path, 1);
+		doctor_mode(d, what, path, FK_READ, 1);
 		free(path);
 	}
 }
 
 /*
+ * The directory of path, allocated (the caller frees), NULL on memory
+ * failure.
+ */
+static char *
+dir_of(const char *path)
+{
+	char	*dir, *slash;
+
+	if ((dir = strdup(path)) == NULL)
+		return NULL;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+/*
+ * Settle whose files these should be: the user the workers run as,
+ * --user, else the owner of the database's directory (unless that is
+ * root and allow_root is off: the workers refuse root), else
+ * "stripe-sync".  Prints one finding; d->have_user says whether the
+ * ownership checks can run.
+ */
+static void
+doctor_user(struct doctor *d)
+{
+	const struct conf	*cf = &d->c->cf;
+	struct passwd		*pw = NULL;
+	struct group		*gr;
+	struct stat		 st;
+	const char		*how, *name = d->user_opt;
+	char			*dir;
+	int			 n = DOCTOR_MAXGROUPS;
+
+	if (name != NULL) {
+		how = "--user";
+		pw = getpwnam(name);
+	} else {
+		name = "stripe-sync";
+		how = "the default; --user names another";
+		if ((dir = dir_of(cf->db_path)) != NULL &&
+		    stat(dir, &st) == 0 && (st.st_uid != 0 || cf->allow_root) &&
+		    (pw = getpwuid(st.st_uid)) != NULL)
+			how = "the owner of the database directory; --user "
+			    "names another";
+		else
+			pw = getpwnam(name);
+		free(dir);
+	}
+	if (pw == NULL) {
+		finding(d, d->user_opt != NULL ? SEV_FAIL : SEV_WARN,
+		    "workers' user %s (%s): no such user, so the owners of "
+		    "the files were not checked; fix: create it (adduser "
+		    "--system --group --no-create-home stripe-sync) or name "
+		    "the workers' user with --user", name, how);
+		return;
+	}
+	d->have_user = 1;
+	d->uid = pw->pw_uid;
+	d->gid = pw->pw_gid;
+	snprintf(d->user, sizeof(d->user), "%s", pw->pw_name);
+	if ((gr = getgrgid(pw->pw_gid)) != NULL)
+		snprintf(d->group, sizeof(d->group), "%s", gr->gr_name);
+	else
+		snprintf(d->group, sizeof(d->group), "%lu",
+		    (unsigned long)pw->pw_gid);
+	if (getgrouplist(d->user, d->gid, d->groups, &n) == -1)
+		n = 0;
+	d->ngroups = n;
+	if (d->uid == 0 && !cf->allow_root)
+		finding(d, SEV_FAIL, "workers' user root (%s): the workers "
+		    "refuse to run as root; fix: run them as their own user "
+		    "(deploy/README.md, section 2) and name it with --user",
+		    how);
+	else
+		finding(d, SEV_OK, "workers' user %s, group %s (%s)", d->user,
+		    d->group, how);
+	if (geteuid() == 0 && d->uid != 0)
+		d->ctl_as = str_printf("runuser -u %s -- %s", d->user, d->ctl);
+}
+
+/*
  * Load the configuration (without ctl_load(): its message goes to the
- * report, as a FAIL line) and check the modes of its file and secret
- * files.  Returns CTL_OK, or CTL_CONFIG if it is invalid.
+ * report, as a FAIL line), settle the workers' user and check the owners
+ * and modes of the configuration file and secret files.  Returns CTL_OK,
+ * or CTL_CONFIG if it is invalid.
  */
 static int
 doctor_config(struct doctor *d)
@@ -269,19 +470,26 @@ doctor_config(struct doctor *d)
 	err[0] = '\0';
 	if (!conf_load(&c->cf, c->conf_file, c->conf_explicit,
 	    err, sizeof(err))) {
-		finding(d, SEV_FAIL, "config: %s; fix: correct that key in %s "
-		    "or the environment (see stripe-sync.conf(5))",
-		    err[0] != '\0' ? err : "invalid", c->conf_file);
+		if (strncmp(err, CONF_ERR_NONE, strlen(CONF_ERR_NONE)) == 0)
+			finding(d, SEV_FAIL, "config: %s; fix: write one with "
+			    "\"%s init --portal-url URL FILE\" and name it with "
+			    "-c FILE (or $STRIPE_SYNC_CONF)", err, PROGNAME);
+		else
+			finding(d, SEV_FAIL, "config: %s; fix: correct that "
+			    "key in %s or the environment (see "
+			    "stripe-sync.conf(5))", err[0] != '\0' ? err :
+			    "invalid", c->conf_file);
 		return CTL_CONFIG;
 	}
 	c->cf_loaded = 1;
-	if (c->cf.path == NULL) {
+	if (c->cf.path == NULL)
 		finding(d, SEV_OK, "config: environment only (no file at %s) "
 		    "is valid", c->conf_file);
-	} else {
+	else
 		finding(d, SEV_OK, "config: %s is valid", c->cf.path);
-		doctor_mode(d, "config file", c->cf.path, 1);
-	}
+	doctor_user(d);
+	if (c->cf.path != NULL)
+		doctor_mode(d, "config file", c->cf.path, FK_READ, 0);
 	doctor_secret_files(d);
 	return CTL_OK;
 }
@@ -384,37 +592,50 @@ doctor_secrets(struct doctor *d)
 /* --- doctor: database --- */
 
 /*
- * Warn if the directory holding the database is not writable by its
- * owner: SQLite creates its journal (or -wal and -shm) files there.
+ * The directory holding the database: SQLite creates its journal (or
+ * -wal and -shm) files there, so the workers' user must be able to
+ * create files in it; warn too if it is not writable by its owner.
  */
 static void
 doctor_db_dir(struct doctor *d, const char *path)
 {
 	struct stat	 st;
-	char		*dir, *slash;
+	char		*dir, *fix, owner[160];
+	unsigned int	 m;
 
-	if ((dir = strdup(path)) == NULL) {
+	if ((dir = dir_of(path)) == NULL) {
 		finding(d, SEV_FAIL, "database directory: out of memory");
 		return;
 	}
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(dir, &st) == -1)
-		finding(d, SEV_WARN, "database directory %s: %s; fix: mkdir -p "
-		    "%s, owned by the workers' user", dir, strerror(errno),
+	if (stat(dir, &st) == -1) {
+		if (d->have_user)
+			finding(d, SEV_WARN, "database directory %s: %s; fix: "
+			    "install -d -m 0700 -o %s -g %s %s", dir,
+			    strerror(errno), d->user, d->group, dir);
+		else
+			finding(d, SEV_WARN, "database directory %s: %s; fix: "
+			    "mkdir -p %s, owned by the workers' user", dir,
+			    strerror(errno), dir);
+		free(dir);
+		return;
+	}
+	m = st.st_mode & 07777;
+	owner_str(owner, sizeof(owner), &st);
+	if (d->have_user && !user_can(d, &st, FK_DIR)) {
+		fix = file_fix(d, dir, &st, FK_DIR);
+		finding(d, SEV_FAIL, "database directory %s mode %04o owner "
+		    "%s: the workers' user %s cannot create SQLite's journal "
+		    "files there (the workers would exit 6); fix: %s", dir, m,
+		    owner, d->user, fix != NULL ? fix : "(out of memory)");
+		free(fix);
+	} else if (!(st.st_mode & S_IWUSR))
+		finding(d, SEV_WARN, "database directory %s mode %04o owner "
+		    "%s: not writable by its owner, SQLite cannot create its "
+		    "journal files there; fix: chmod u+w %s", dir, m, owner,
 		    dir);
-	else if (!(st.st_mode & S_IWUSR))
-		finding(d, SEV_WARN, "database directory %s mode %04o: not "
-		    "writable by its owner, SQLite cannot create its journal "
-		    "files there; fix: chmod u+w %s", dir,
-		    (unsigned int)(st.st_mode & 07777), dir);
 	else
 		finding(d, SEV_OK, "database directory %s writable by its "
-		    "owner", dir);
+		    "owner (mode %04o owner %s)", dir, m, owner);
 	free(dir);
 }
 
@@ -433,11 +654,12 @@ doctor_db(struct doctor *d)
 
 	if (stat(path, &st) == -1) {
 		finding(d, SEV_FAIL, "database %s: %s; fix: run \"%s migrate\"",
-		    path, strerror(errno), d->ctl);
+		    path, strerror(errno), d->ctl_as != NULL ? d->ctl_as :
+		    d->ctl);
 		doctor_db_dir(d, path);
 		return;
 	}
-	doctor_mode(d, "database", path, 0);
+	doctor_mode(d, "database", path, FK_WRITE, 0);
 
 	/* The file exists, so DB_MIGRATE creates nothing. */
 	err[0] = '\0';
@@ -451,7 +673,7 @@ doctor_db(struct doctor *d)
 	else if (have < want)
 		finding(d, SEV_FAIL, "database %s: schema version %d, this "
 		    "binary needs %d; fix: run \"%s migrate\"", path, have,
-		    want, d->ctl);
+		    want, d->ctl_as != NULL ? d->ctl_as : d->ctl);
 	else if (have > want)
 		finding(d, SEV_FAIL, "database %s: schema version %d is newer "
 		    "than this binary's %d; fix: upgrade stripe-sync (all "
@@ -479,6 +701,7 @@ cmd_doctor(struct ctl *c, const struct cmd *me, int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "url",	required_argument,	NULL, 'u' },
 		{ "timeout",	required_argument,	NULL, 't' },
+		{ "user",	required_argument,	NULL, 'U' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -491,10 +714,18 @@ cmd_doctor(struct ctl *c, const struct cmd *me, int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.timeout = DOCTOR_TIMEOUT;
-	while ((ch = cmd_getopt(argc, argv, "u:t:h", lopts, &first)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, "u:t:U:h", lopts, &first)) != -1) {
 		switch (ch) {
 		case 'u':
 			url = optarg;
+			break;
+		case 'U':
+			if (*optarg == '\0') {
+				fprintf(stderr, "%s: doctor: --user needs a "
+				    "user name\n", PROGNAME);
+				return CTL_USAGE;
+			}
+			d.user_opt = optarg;
 			break;
 		case 't':
 			errno = 0;
@@ -554,5 +785,6 @@ cmd_doctor(struct ctl *c, const struct cmd *me, int argc, char **argv)
 out:
 	curl_url_cleanup(base);
 	free(d.ctl);
+	free(d.ctl_as);
 	return rc;
 }

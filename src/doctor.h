@@ -9,6 +9,8 @@
 #ifndef DOCTOR_H
 #define DOCTOR_H
 
+#include <sys/types.h>
+
 #include <curl/curl.h>
 
 #include "ctl.h"
@@ -19,9 +21,20 @@ enum sev {
 	SEV_FAIL,
 };
 
+#define DOCTOR_MAXGROUPS	64
+
 struct doctor {
 	struct ctl	*c;
 	char		*ctl;		/* "stripe-syncctl [-c FILE]" for fixes */
+	char		*ctl_as;	/* the same, run as the workers' user */
+	const char	*user_opt;	/* --user, or NULL */
+	int		 have_user;	/* the workers' user is known: */
+	uid_t		 uid;
+	gid_t		 gid;		/* its primary group */
+	char		 user[64];
+	char		 group[64];
+	gid_t		 groups[DOCTOR_MAXGROUPS]; /* every group it is in */
+	int		 ngroups;
 	long		 timeout;	/* seconds, per request */
 	int		 nfail;
 	int		 nwarn;

@@ -193,6 +193,12 @@ test_grep() {
 	echo "no match for '$1' in $2:"; cat "$2"; return 1
 }
 
+# test_grep_F STRING FILE: FILE has the fixed string (shown on failure).
+test_grep_F() {
+	grep -F -e "$1" "$2" >/dev/null && return 0
+	echo "no match for '$1' in $2:"; cat "$2"; return 1
+}
+
 # A fresh random secret of 32 url-safe bytes, and a fresh master key.
 test_secret() {
 	head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-48

@@ -61,6 +61,49 @@ test_expect_success 'a missing $STRIPE_SYNC_CONF file exits 3' '
 	test_grep "^stripe-syncctl: configuration: " err
 '
 
+test_expect_success 'a missing -c file is named as such, not as a missing key' '
+	test_exit_code 3 stripe-syncctl -c "$TRASH/nosuch.conf" check-config 2>err &&
+	test_grep_F "configuration: no configuration: $TRASH/nosuch.conf does not exist (searched: -c/--config: $TRASH/nosuch.conf)" err &&
+	test_grep ! "master_key" err
+'
+
+test_expect_success 'so is a missing $STRIPE_SYNC_CONF file, by all three binaries' '
+	for b in "stripe-syncctl check-config" "stripe-syncd --check" stripe-sync.fcgi; do
+		test_exit_code 3 env STRIPE_SYNC_CONF="$TRASH/nosuch.conf" $b 2>err </dev/null &&
+		test_grep_F "configuration: no configuration: $TRASH/nosuch.conf does not exist (searched: \$STRIPE_SYNC_CONF: $TRASH/nosuch.conf)" err || return 1
+	done
+'
+
+# The compiled-in default, which may exist on this machine: only testable
+# where it does not.
+DEFAULT_CONF=$(env -u STRIPE_SYNC_CONF stripe-syncctl --help |
+	sed -n 's/^configuration file now: //p')
+if [ -n "$DEFAULT_CONF" ] && ! [ -e "$DEFAULT_CONF" ]; then
+	test_expect_success 'no file and no environment: "no configuration", naming every place searched' '
+		for b in "stripe-syncctl check-config" "stripe-syncd --check" stripe-sync.fcgi; do
+			test_exit_code 3 $b 2>err </dev/null &&
+			test_grep_F "configuration: no configuration: $DEFAULT_CONF does not exist (searched: -c/--config: not given; \$STRIPE_SYNC_CONF: not set; default: $DEFAULT_CONF) and no STRIPE_SYNC_* variable is set" err &&
+			test_grep ! "master_key" err || return 1
+		done
+	'
+
+	test_expect_success 'no file, the whole configuration in the environment: accepted (containers)' '
+		STRIPE_SYNC_DB_PATH="$TRASH/db.sqlite" \
+		STRIPE_SYNC_MASTER_KEY="$(test_master_key)" \
+		STRIPE_SYNC_SESSION_SECRET="$(test_secret)" \
+		STRIPE_SYNC_CALLBACK_SECRET="$(test_secret)" \
+		STRIPE_SYNC_PORTAL_URL=https://portal.test/ \
+			stripe-syncctl check-config >out &&
+		test_grep "^configuration OK" out
+	'
+
+	test_expect_success 'no file and a partial environment: the missing key is named' '
+		test_exit_code 3 env STRIPE_SYNC_MASTER_KEY="$(test_master_key)" \
+			stripe-syncctl check-config 2>err &&
+		test_grep "session_secret: missing" err
+	'
+fi
+
 test_expect_success 'env override STRIPE_SYNC_SESSION_TTL=300 is accepted' '
 	STRIPE_SYNC_SESSION_TTL=300 \
 		stripe-syncctl -c stripe-sync.conf check-config >out &&

@@ -114,8 +114,34 @@ test_expect_success 'a body over 64 KiB is refused by nginx with a JSON 413' '
 	head -c 70000 /dev/zero | tr "\0" a > big &&
 	https -o body -w "%{http_code}" -X POST -H "Content-Type: application/json" \
 		--data-binary @big "$APP/api/callback/$SECRET" > code &&
-	test "$(cat code)" = 413 && test "$(jq -r .error.code body)" = PAYLOAD_TOO_LARGE
+	test "$(cat code)" = 413 && test "$(jq -r .error.code body)" = BODY_TOO_LARGE &&
+	test "$(jq -r .error.field body)" = body
 '
+
+test_expect_success 'nginx and the application refuse a large body with the same code' '
+	head -c 70000 /dev/zero | tr "\0" a > big &&
+	https -o body -X POST -H "Content-Type: application/json" \
+		--data-binary @big "$APP/api/callback/$SECRET" &&
+	jq -c .error.code,.error.field body > nginx.said &&
+	env -i REQUEST_METHOD=POST PATH_INFO=/api/callback/$SECRET CONTENT_TYPE=application/json \
+		CONTENT_LENGTH=70000 SCRIPT_NAME= REQUEST_URI=/api/callback/$SECRET \
+		DOCUMENT_URI=/api/callback/$SECRET QUERY_STRING= \
+		"${CGI_FCGI:-cgi-fcgi}" -bind -connect "$STACK/s/run/fcgi.sock" < big > raw &&
+	sed "1,/^\r*$/d" raw | jq -c .error.code,.error.field > app.said &&
+	test_cmp nginx.said app.said
+'
+
+for path in /api /api/callback /api/portal /api/stripe/webhook; do
+	test_expect_success "POST $path (no trailing slash) is a JSON 404, not nginx's HTML 301" "
+		https -D head -o body -X POST -H 'Content-Type: application/json' \
+			--data '{}' \"\$APP$path\" &&
+		tr -d '\r' < head > h &&
+		test_grep '^HTTP/2 404' h &&
+		test_grep '^content-type: application/json' h &&
+		test_grep '^x-content-type-options: nosniff' h &&
+		test \"\$(jq -r .error.code body)\" = NOT_FOUND
+	"
+done
 
 test_expect_success 'a worker killed with SIGKILL is replaced and the stack keeps answering' '
 	master=$(cat "$STACK/s/pids/pool.pid") &&

@@ -4,6 +4,11 @@ test_description='stripe-syncctl: usage, init, installs, install, rotate-keys'
 
 commands='init check-config migrate installs install rotate-keys'
 
+# init as root gives the files to the workers' group when their user
+# (default stripe-sync) exists; the tests of the plain 0600 file name
+# ourselves, so that they do not depend on the machine's users.
+ME=$(id -un)
+
 # no_secret_in OUTPUT CONF: see test_no_secret in t/lib.sh.
 no_secret_in() {
 	test_no_secret "$1" "$2"
@@ -97,13 +102,13 @@ test_expect_success 'init with two files exits 2 and writes neither' '
 # --- init --------------------------------------------------------------------
 
 test_expect_success 'init writes the file mode 600 even under umask 022' '
-	(umask 022 && stripe-syncctl init --db "$TRASH/db.sqlite" \
+	(umask 022 && stripe-syncctl init --user "$ME" --db "$TRASH/db.sqlite" \
 		init.conf >init.out 2>init.err) &&
 	test "$(stat -c %a init.conf)" = 600
 '
 
 test_expect_success 'init writes the file mode 600 even under umask 000' '
-	(umask 000 && stripe-syncctl init loose.conf >/dev/null) &&
+	(umask 000 && stripe-syncctl init --user "$ME" loose.conf >/dev/null) &&
 	test "$(stat -c %a loose.conf)" = 600
 '
 
@@ -202,7 +207,7 @@ test_expect_success 'init rejects an empty --db (exit 2)' '
 test_expect_success 'init --force replaces the file with new secrets' '
 	cp init.conf before &&
 	chmod 644 init.conf &&
-	stripe-syncctl init --force --db "$TRASH/db.sqlite" \
+	stripe-syncctl init --user "$ME" --force --db "$TRASH/db.sqlite" \
 		--portal-url https://portal.test/ init.conf >force.out 2>force.err &&
 	test "$(stat -c %a init.conf)" = 600 &&
 	for k in master_key session_secret callback_secret; do
@@ -233,7 +238,7 @@ test_expect_success 'init options may follow the file name' '
 '
 
 test_expect_success 'init without a file writes to $STRIPE_SYNC_CONF' '
-	STRIPE_SYNC_CONF="$TRASH/env.conf" stripe-syncctl init >/dev/null &&
+	STRIPE_SYNC_CONF="$TRASH/env.conf" stripe-syncctl init --user "$ME" >/dev/null &&
 	test "$(stat -c %a env.conf)" = 600
 '
 
@@ -241,6 +246,77 @@ test_expect_success 'init without a file writes to -c FILE' '
 	stripe-syncctl -c "$TRASH/opt.conf" init >/dev/null &&
 	test -s opt.conf
 '
+
+test_expect_success 'init --user with no such user exits 2 and writes nothing' '
+	test_exit_code 2 stripe-syncctl init --user no-such-user-here nouser.conf 2>err &&
+	test_grep "no-such-user-here: no such user" err &&
+	! test -e nouser.conf
+'
+
+test_expect_success 'init prints migrate and doctor run as the workers'"'"' user' '
+	me=$(id -un) &&
+	stripe-syncctl init --user "$me" me.conf >out &&
+	test_grep "^  [0-9]\. stripe-syncctl -c me.conf migrate$" out &&
+	if [ "$me" != nobody ] && id nobody >/dev/null 2>&1; then
+		stripe-syncctl init --user nobody nb0.conf >out &&
+		test_grep_F ". runuser -u nobody -- stripe-syncctl -c nb0.conf migrate" out &&
+		test_grep_F ". runuser -u nobody -- stripe-syncctl -c nb0.conf doctor" out
+	fi
+'
+
+test_expect_success 'init --secrets-dir: one file per secret, named by the configuration' '
+	stripe-syncctl init --secrets-dir sec --db "$TRASH/db.sqlite" sd.conf >out &&
+	for k in master_key session_secret callback_secret; do
+		test "$(test_config_get ${k}_file sd.conf)" = "$TRASH/sec/$k" &&
+		! grep -q "^$k *=" sd.conf &&
+		test -s "sec/$k" || return 1
+	done &&
+	test "$(base64 -d <sec/master_key | wc -c)" = 32 &&
+	grep -Eqx "[A-Za-z0-9_-]{48}" sec/callback_secret &&
+	test_grep_F "$TRASH/sec/callback_secret (it is not printed here" out &&
+	sed -i "s|^portal_url *=.*|portal_url = https://portal.test/|" sd.conf &&
+	stripe-syncctl -c sd.conf check-config >/dev/null &&
+	test "$(test_config_get old_master_keys_file sd.conf)" = "$TRASH/sec/old_master_keys" &&
+	test "$(cat sec/old_master_keys)" = "" && test "$(stat -c %a sec/old_master_keys)" = 600 &&
+	cat out >all && for k in master_key session_secret callback_secret; do
+		! grep -F -e "$(cut -c1-12 sec/$k)" all || return 1
+	done
+'
+
+test_expect_success 'init --secrets-dir refuses existing secret files without --force, and keeps them' '
+	cp sec/master_key mk.before &&
+	test_exit_code 1 stripe-syncctl init --secrets-dir sec sd2.conf 2>err &&
+	test_grep "force" err && test_cmp mk.before sec/master_key && ! test -e sd2.conf &&
+	stripe-syncctl init --force --secrets-dir sec sd.conf >/dev/null &&
+	! test_cmp mk.before sec/master_key >/dev/null && ! test -e sec/master_key.tmp
+'
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	NG=$(id -gn nobody)
+	test_expect_success 'init as root for workers that run as nobody: root'"'"'s files, 0640, their group' '
+		stripe-syncctl init --user nobody --secrets-dir nbsec --db "$TRASH/nb/db.sqlite" nb.conf >nb.out &&
+		test "$(stat -c "%a %U:%G" nb.conf)" = "640 root:$NG" &&
+		test "$(stat -c "%a %U:%G" nbsec)" = "750 root:$NG" &&
+		for k in master_key session_secret callback_secret; do
+			test "$(stat -c "%a %U:%G" nbsec/$k)" = "640 root:$NG" || return 1
+		done &&
+		test_grep_F "(mode 0640, group $NG)" nb.out
+	'
+
+	test_expect_success 'its next steps, run as printed, give a database the workers own; doctor agrees' '
+		sed -i "s|^portal_url *=.*|portal_url = https://portal.test/|" nb.conf &&
+		sed -n -e "s/^       \(install -d .*\)$/\1/p" \
+			-e "s/^  [0-9]*\. \(runuser .* migrate\)$/\1/p" nb.out >steps &&
+		test "$(wc -l <steps)" = 2 &&
+		sh -e steps >/dev/null &&
+		test "$(stat -c "%a %U" nb/db.sqlite)" = "600 nobody" &&
+		test "$(stat -c "%a %U" nb)" = "700 nobody" &&
+		stripe-syncctl -c nb.conf doctor >doc || true &&
+		test_grep_F "ok    workers'"'"' user nobody, group $NG (the owner of the database directory" doc &&
+		test_grep "^ok    database $TRASH/nb/db.sqlite mode 0600 owner nobody:" doc &&
+		test_grep ! "^FAIL  \(config\|database\|workers\|.*secret_file\)" doc
+	'
+fi
 
 test_expect_success 'check-config accepts the init file with portal_url set' '
 	sed -i "s|^portal_url *=.*|portal_url = https://portal.test/|" \

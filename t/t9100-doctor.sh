@@ -95,12 +95,6 @@ no_secret_in() {
 	test_no_secret "$1" "${2:-$DCONF}"
 }
 
-# test_grep_F STRING FILE: FILE has the fixed string (shown on failure).
-test_grep_F() {
-	grep -F -e "$1" "$2" >/dev/null && return 0
-	echo "no match for '$1' in $2:"; cat "$2"; return 1
-}
-
 # no_fail: the report has no FAIL line (and no warn line unless $1 = warn).
 no_fail() {
 	test_grep ! "^FAIL" out &&
@@ -244,7 +238,7 @@ test_expect_success 'config mode 0644: FAIL naming chmod 600, exit 1' '
 	test_when_finished "chmod 600 \"$DCONF\"" &&
 	chmod 644 "$DCONF" &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  config file $DCONF mode 0644: readable by others; fix: chmod 600 $DCONF" out
+	test_grep "^FAIL  config file $DCONF mode 0644 owner [^ ]*: readable by others; fix: chmod 600 $DCONF" out
 '
 
 test_expect_success 'config mode 0604 (world-readable only): FAIL' '
@@ -266,7 +260,7 @@ test_expect_success 'config mode 0660 (group-writable): FAIL' '
 	test_when_finished "chmod 600 \"$DCONF\"" &&
 	chmod 660 "$DCONF" &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  config file .*mode 0660: writable by its group; fix: chmod 600" out
+	test_grep "^FAIL  config file .*mode 0660 owner [^ ]*: writable by its group; fix: chmod 600" out
 '
 
 test_expect_success 'config mode 0602 (other-writable): FAIL' '
@@ -280,6 +274,10 @@ test_expect_success 'config mode 0602 (other-writable): FAIL' '
 # which may be absent; only testable where it is.
 DEFAULT_CONF=$(env -u STRIPE_SYNC_CONF stripe-syncctl --help |
 	sed -n 's/^configuration file now: //p')
+# As root, allow_root (which test_write_config adds to the files) makes
+# root the workers' user, whatever users this machine has.
+ROOT_OK=
+[ "$(id -u)" != 0 ] || ROOT_OK=STRIPE_SYNC_ALLOW_ROOT=yes
 if [ -n "$DEFAULT_CONF" ] && ! [ -e "$DEFAULT_CONF" ]; then
 	test_expect_success 'environment-only configuration: reported as such, no file mode line' '
 		env -u STRIPE_SYNC_CONF \
@@ -290,7 +288,7 @@ if [ -n "$DEFAULT_CONF" ] && ! [ -e "$DEFAULT_CONF" ]; then
 			STRIPE_SYNC_PORTAL_URL=https://portal.test/ \
 			STRIPE_SYNC_CLOUD_API_URL="${URL}cloud" \
 			STRIPE_SYNC_STRIPE_API_URL="${URL}stripe" \
-			stripe-syncctl doctor >out 2>err &&
+			$ROOT_OK stripe-syncctl doctor >out 2>err &&
 		test_grep_F "ok    config: environment only (no file at $DEFAULT_CONF) is valid" out &&
 		test_grep ! "config file" out &&
 		test_grep ! "^FAIL" out
@@ -314,7 +312,7 @@ test_expect_success 'callback_secret_file in the config, mode 0600: ok line' '
 test_expect_success 'callback_secret_file in the config, mode 0644: FAIL, exit 1' '
 	write_file_conf && chmod 644 cb.secret &&
 	test_exit_code 1 stripe-syncctl -c file.conf doctor >out &&
-	test_grep "^FAIL  callback_secret_file $TRASH/cb.secret mode 0644: readable by others; fix: chmod 600 $TRASH/cb.secret" out
+	test_grep "^FAIL  callback_secret_file $TRASH/cb.secret mode 0644 owner [^ ]*: readable by others; fix: chmod 600 $TRASH/cb.secret" out
 '
 
 test_expect_success 'a secret given in the environment replaces the file form: not checked' '
@@ -328,7 +326,7 @@ test_expect_success 'STRIPE_SYNC_SESSION_SECRET_FILE world-readable: FAIL' '
 	test_secret > ss.secret && chmod 604 ss.secret &&
 	test_exit_code 1 env STRIPE_SYNC_SESSION_SECRET_FILE="$TRASH/ss.secret" \
 		stripe-syncctl -c "$DCONF" doctor >out &&
-	test_grep "^FAIL  session_secret_file $TRASH/ss.secret mode 0604: readable by others" out
+	test_grep "^FAIL  session_secret_file $TRASH/ss.secret mode 0604 owner [^ ]*: readable by others" out
 '
 
 test_expect_success 'STRIPE_SYNC_SESSION_SECRET_FILE group-readable 0640: ok' '
@@ -387,14 +385,14 @@ test_expect_success 'database mode 0644: FAIL with chmod 600, exit 1' '
 	test_when_finished "chmod 600 \"$TRASH/db.sqlite\"" &&
 	chmod 644 db.sqlite &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  database $TRASH/db.sqlite mode 0644: readable by others; fix: chmod 600 $TRASH/db.sqlite" out
+	test_grep "^FAIL  database $TRASH/db.sqlite mode 0644 owner [^ ]*: readable by others; fix: chmod 600 $TRASH/db.sqlite" out
 '
 
 test_expect_success 'database mode 0640 (group-readable): FAIL' '
 	test_when_finished "chmod 600 \"$TRASH/db.sqlite\"" &&
 	chmod 640 db.sqlite &&
 	test_exit_code 1 doctor &&
-	test_grep "^FAIL  database .*mode 0640: readable by its group; fix: chmod 600" out
+	test_grep "^FAIL  database .*mode 0640 owner [^ ]*: readable by its group; fix: chmod 600" out
 '
 
 test_expect_success 'missing database: FAIL naming migrate, and doctor creates nothing' '
@@ -433,8 +431,62 @@ test_expect_success 'database directory not writable by its owner: warn, exit 0'
 	chmod 500 ro &&
 	env STRIPE_SYNC_DB_PATH="$TRASH/ro/db.sqlite" \
 		stripe-syncctl -c "$DCONF" doctor >out &&
-	test_grep "^warn  database directory $TRASH/ro mode 0500: not writable by its owner.*fix: chmod u+w $TRASH/ro" out &&
+	test_grep "^warn  database directory $TRASH/ro mode 0500 owner [^ ]*: not writable by its owner.*fix: chmod u+w $TRASH/ro" out &&
 	test_grep "^ok    database $TRASH/ro/db.sqlite: reachable" out
+'
+
+# --- owners: the files as the workers' user sees them ---------------------
+# As root, a database made by "migrate" run as root (the usual slip) and
+# workers that run as nobody.  Each FAIL line names owner and mode, and
+# the fixes it prints, run as printed, make doctor content.
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	NG=$(id -gn nobody)
+	test_expect_success 'root-owned database, config and directory, --user nobody: FAIL each, with the chown/chmod' '
+		mkdir own && cp db.sqlite own/db.sqlite && chmod 600 own/db.sqlite &&
+		sed "s|^db_path = .*|db_path = $TRASH/own/db.sqlite|" "$DCONF" >own/own.conf &&
+		chmod 600 own/own.conf &&
+		test_exit_code 1 stripe-syncctl -c own/own.conf doctor --user nobody >out &&
+		test_grep_F "ok    workers'"'"' user nobody, group $NG (--user)" out &&
+		test_grep_F "FAIL  config file own/own.conf mode 0600 owner root:root: the workers'"'"' user nobody cannot read it; fix: chgrp $NG own/own.conf && chmod 640 own/own.conf" out &&
+		test_grep_F "FAIL  database $TRASH/own/db.sqlite mode 0600 owner root:root: the workers'"'"' user nobody cannot write it (the workers would exit 6); fix: chown nobody:$NG $TRASH/own/db.sqlite" out &&
+		test_grep_F "FAIL  database directory $TRASH/own mode 0755 owner root:root: the workers'"'"' user nobody cannot create SQLite'"'"'s journal files there (the workers would exit 6); fix: chown nobody:$NG $TRASH/own && chmod 700 $TRASH/own" out
+	'
+
+	test_expect_success 'the printed fixes, run as printed, leave nothing to fix; the directory owner is the default user' '
+		sed -n "s/^FAIL  .*; fix: //p" out >fixes && test "$(wc -l <fixes)" = 3 &&
+		sh -e fixes &&
+		stripe-syncctl -c own/own.conf doctor >out2 &&
+		test_grep_F "ok    workers'"'"' user nobody, group $NG (the owner of the database directory" out2 &&
+		test_grep_F "ok    config file own/own.conf mode 0640 owner root:$NG" out2 &&
+		test_grep_F "ok    database $TRASH/own/db.sqlite mode 0600 owner nobody:$NG" out2 &&
+		test_grep ! "^FAIL" out2
+	'
+
+	test_expect_success 'a missing database, as root for workers that are not: migrate through runuser' '
+		test_exit_code 1 env STRIPE_SYNC_DB_PATH="$TRASH/own/nosuch.db" \
+			stripe-syncctl -c own/own.conf doctor >out &&
+		test_grep_F "FAIL  database $TRASH/own/nosuch.db: No such file or directory; fix: run \"runuser -u nobody -- stripe-syncctl -c own/own.conf migrate\"" out
+	'
+
+	test_expect_success 'a secret file the workers cannot read: warn (systemd may pass it as a credential)' '
+		test_config_get callback_secret "$DCONF" >own/cb.secret && chmod 600 own/cb.secret &&
+		sed "/^callback_secret/d" own/own.conf >own/f.conf &&
+		echo "callback_secret_file = $TRASH/own/cb.secret" >>own/f.conf &&
+		chgrp $NG own/f.conf && chmod 640 own/f.conf &&
+		stripe-syncctl -c own/f.conf doctor >out &&
+		test_grep_F "warn  callback_secret_file $TRASH/own/cb.secret mode 0600 owner root:root: the workers'"'"' user nobody cannot read it (fine only if systemd passes it to them with LoadCredential=); fix: chgrp $NG $TRASH/own/cb.secret && chmod 640 $TRASH/own/cb.secret" out
+	'
+fi
+
+test_expect_success '--user naming no user: FAIL, and the owners are not checked' '
+	test_exit_code 1 stripe-syncctl -c "$DCONF" doctor --user no-such-user-here >out &&
+	test_grep_F "FAIL  workers'"'"' user no-such-user-here (--user): no such user" out
+'
+
+test_expect_success 'no configuration at all: FAIL saying so, with init as the fix' '
+	test_exit_code 3 stripe-syncctl -c nosuch.conf doctor >out &&
+	test_grep_F "FAIL  config: no configuration: nosuch.conf does not exist (searched: -c/--config: nosuch.conf); fix: write one with \"stripe-syncctl init --portal-url URL FILE\"" out
 '
 
 # --- outbound URLs ------------------------------------------------------------
@@ -442,7 +494,7 @@ test_expect_success 'database directory not writable by its owner: warn, exit 0'
 test_expect_success 'cloud_api_url on a closed port: FAIL naming it and the curl error' '
 	test_exit_code 1 env STRIPE_SYNC_CLOUD_API_URL=http://127.0.0.1:9/ \
 		stripe-syncctl -c "$DCONF" doctor >out &&
-	test_grep "^FAIL  cloud_api_url http://127.0.0.1:9/: Couldn.t connect to server; fix: check DNS/firewall/proxy; ca_file for a private CA" out &&
+	test_grep "^FAIL  cloud_api_url http://127.0.0.1:9/: Couldn.t connect to server; fix: check DNS/firewall/proxy$" out &&
 	test_grep "^ok    stripe_api_url" out
 '
 
@@ -610,7 +662,7 @@ if [ -f "$top_srcdir/t/stack.sh" ] && [ -f "$top_srcdir/tools/stack" ] &&
 		sed "/^ca_file/d" "$CONF" > noca.conf && chmod 600 noca.conf &&
 		test_exit_code 1 env STRIPE_SYNC_STRIPE_API_URL="$SIM/" \
 			stripe-syncctl -c noca.conf doctor --url "$APP/" >out &&
-		test_grep "^FAIL  portal $APP/: .*certificate.*ca_file for a private CA" out
+		test_grep "^FAIL  portal $APP/: .*certificate.*; fix: if the certificate comes from a private CA, add that CA to the system store (.*update-ca-certificates), or set ca_file to a bundle holding the system CAs and the private one: ca_file replaces the system store, for Blnk Cloud and Stripe too$" out
 	'
 fi
 

@@ -284,7 +284,12 @@ static const struct bad bad[] = {
 	{ "portal-url-missing", L_MK L_SS L_CS, { NULL }, "portal_url",
 	  NULL, "portal_url: missing (required)" },
 	{ "empty-file", "", { NULL }, "master_key", NULL, NULL },
-	{ "no-file-no-env", NULL, { NULL }, "master_key", NULL, NULL },
+	{ "no-file-no-env", NULL, { NULL }, "no configuration: " CONF,
+	  NULL, "no configuration: " CONF " does not exist (searched: "
+	  "-c/--config: not given; $STRIPE_SYNC_CONF: not set; default: "
+	  CONF ") and no STRIPE_SYNC_* variable is set" },
+	{ "no-file-only-conf-variable", NULL, { "STRIPE_SYNC_CONF=/elsewhere" },
+	  "no configuration: " CONF, NULL, NULL },
 
 	/* master_key and old_master_keys. */
 	{ "master-key-not-base64", L_SS L_CS L_PU
@@ -685,7 +690,8 @@ test_env_precedence(void)
 		conf_free(&cf);
 	}
 	check_fail("must-exist-missing-file", 1, CONF, NULL,
-	    CONF ": No such file or directory", NULL);
+	    "no configuration: " CONF " does not exist (searched: "
+	    "-c/--config: " CONF ")", NULL);
 	clear_env();
 }
 
@@ -995,6 +1001,21 @@ test_conf_keys(void)
 	clear_env();
 }
 
+/* A missing file the operator named: the message says where it looked. */
+static void
+test_no_conf(void)
+{
+	char	 path[512];
+
+	clear_env();
+	write_conf(NULL);
+	setenv("STRIPE_SYNC_CONF", subst(CONF, path, sizeof(path)), 1);
+	check_fail("named by STRIPE_SYNC_CONF, missing", 1,
+	    "no configuration: " CONF, NULL, "no configuration: " CONF
+	    " does not exist (searched: $STRIPE_SYNC_CONF: " CONF ")", NULL);
+	clear_env();
+}
+
 /* Null and tiny error buffers are tolerated. */
 static void
 test_err_buffers(void)
@@ -1097,6 +1118,7 @@ main(void)
 	test_loopback();
 	test_conf_path();
 	test_conf_keys();
+	test_no_conf();
 	test_err_buffers();
 
 	clear_env();
