@@ -56,10 +56,13 @@ power_of_ten(int64_t p)
 {
 	int64_t	 v;
 
-	for (v = 1; v <= PRECISION_MAX; v *= 10)
+	/* Stop before multiplying past PRECISION_MAX: 10^19 overflows. */
+	for (v = 1; ; v *= 10) {
 		if (v == p)
 			return 1;
-	return 0;
+		if (v > PRECISION_MAX / 10)
+			return 0;
+	}
 }
 
 /* A fresh reference: "portal-" and 24 hex digits of randomness. */
