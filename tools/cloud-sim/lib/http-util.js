@@ -108,7 +108,12 @@ function sendHtml(res, status, html) {
 		'Content-Length': Buffer.byteLength(html),
 		'Cache-Control': 'no-store',
 		'X-Content-Type-Options': 'nosniff',
-		'Referrer-Policy': 'no-referrer',
+		/*
+		 * same-origin, not no-referrer: with no-referrer a browser posts
+		 * the dashboard's forms with "Origin: null", which the
+		 * dashboard must refuse like any opaque origin.
+		 */
+		'Referrer-Policy': 'same-origin',
 		'Content-Security-Policy': "default-src 'none'; " +
 		    "style-src 'unsafe-inline'; img-src http: https: data:; " +
 		    "frame-src http: https:; form-action 'self'; " +
