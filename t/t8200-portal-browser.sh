@@ -45,4 +45,15 @@ test_expect_success 'a tampered link: the portal says the session is not valid' 
 	URL="$APP/?token=djF8Zm9yZ2Vk.AAAA" CODE=TOKEN_INVALID browser session
 '
 
+test_expect_success 'the dashboard buttons work in a real browser: install, launch, redeliver, uninstall' '
+	browser buttons > buttons.out &&
+	new=$(cat buttons.out) &&
+	sim GET /_sim/installs &&
+	jq -e --arg id "$new" ".data[] | select(.installed_app_id == \$id) |
+		.status == \"uninstalled\" and (.events | length) == 2 and
+		(.events[0].deliveries | length) == 2 and
+		.events[1].deliveries[0].ok and .last_launch.ok" sim.json &&
+	test -s buttons.png
+'
+
 test_done

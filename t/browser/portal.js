@@ -17,6 +17,10 @@
  *   foreign  a page on another origin cannot frame the portal (CSP
  *            frame-ancestors)
  *   session  a refused session shows its code and a next step
+ *   buttons  the dashboard's own buttons, clicked for real: Install,
+ *            Launch app, Redeliver last event, Uninstall (a browser
+ *            posts these forms with its Origin and Sec-Fetch-Site, which
+ *            the simulator checks); prints the new installed_app_id
  */
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -110,6 +114,35 @@ const scenarios = {
 		check((await page.textContent('#problem-text')).length > 20,
 		    'no next step shown');
 		await page.screenshot({ path: path.join(e.OUT, 'session.png') });
+	},
+	async buttons(page, e) {
+		await page.goto(`${e.SIM}/dashboard`);
+		/* the newest install: the first row after the header */
+		const row = 'section:has(h2:text-is("Installs")) tr:nth-child(2)';
+		await Promise.all([page.waitForURL(`${e.SIM}/dashboard`),
+		    page.click('form[action="/dashboard/install"] button')]);
+		check((await page.textContent(`${row} .st`)).trim() === 'installed',
+		    'Install did not install: ' + await page.textContent(row));
+		const id = (await page.textContent(`${row} code`)).trim();
+		check(id !== e.ID && id.startsWith('instapp_'), 'no new install');
+		await page.click(`${row} a:has-text("Launch app")`);
+		const frame = await portalFrame(page, e.APP);
+		await frame.waitForSelector('#context:not([hidden])',
+		    { timeout: 10000 });
+		check((await frame.textContent('#installed-app-id')).trim() === id,
+		    'the launched portal shows another install');
+		await page.goto(`${e.SIM}/dashboard`);
+		await Promise.all([page.waitForURL(`${e.SIM}/dashboard`),
+		    page.click(`${row} button:has-text("Redeliver last event")`)]);
+		check((await page.textContent('main')).includes(
+		    `redeliver install event install:${id} -> HTTP 200`),
+		    'Redeliver did not redeliver');
+		await Promise.all([page.waitForURL(`${e.SIM}/dashboard`),
+		    page.click(`${row} button:has-text("Uninstall")`)]);
+		check((await page.textContent(`${row} .st`)).trim() ===
+		    'uninstalled', 'Uninstall did not uninstall');
+		await page.screenshot({ path: path.join(e.OUT, 'buttons.png') });
+		console.log(id);
 	},
 };
 

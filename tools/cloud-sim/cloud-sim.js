@@ -25,6 +25,8 @@ const USAGE = `usage: cloud-sim.js [options]
   --callback-timeout-ms N   deadline for install/uninstall/launch (default 10000)
   --queue-delay-ms N        Core queue delay before <ref>_q appears (default 50)
   --instance-id ID          fixed id of the default instance (inst_...)
+  --state-file PATH         keep the state in PATH across restarts
+                            (holds api keys: written 0600)
   --register                register the app from the manifest at start-up
   --quiet                   no log lines on stderr
   --help`;
@@ -41,6 +43,7 @@ const OPTIONS = {
 	'callback-timeout-ms': { type: 'string', default: '10000' },
 	'queue-delay-ms': { type: 'string', default: '50' },
 	'instance-id': { type: 'string' },
+	'state-file': { type: 'string' },
 	register: { type: 'boolean', default: false },
 	quiet: { type: 'boolean', default: false },
 	help: { type: 'boolean', default: false },
@@ -106,6 +109,7 @@ function parseCommandLine(argv, env) {
 		    values['queue-delay-ms'], 0, 600000),
 		exposeKeys: env.CLOUD_SIM_EXPOSE_KEYS === '1',
 		instanceId: values['instance-id'],
+		stateFile: values['state-file'],
 	};
 	if (opts.instanceId !== undefined && !/^inst_\w+$/.test(opts.instanceId))
 		throw new Error('--instance-id must look like inst_...');

@@ -34,7 +34,11 @@ function coreDump(cloud, instanceId) {
 		identities: core.list('identities'),
 		transactions: core.list('transactions'),
 		alerts: cloud.alertsFor(instanceId).list(),
+		alert_statuses: cloud.alertStatuses.list().body.data,
 		pending: core.pending(),
+		queue: core.queue.map((e) => ({ reference: e.txn.reference,
+		    due_in_ms: Math.max(0, e.due - Date.now()) })),
+		dropped: core.dropped,
 	};
 }
 
@@ -68,7 +72,9 @@ class Control {
 		const p = parseJsonObject(buf);
 		if (!p.ok)
 			return sendJson(res, 400, { error: p.message });
-		return this.answer(res, await this.post(name, p.value));
+		const out = await this.post(name, p.value);
+		this.sim.cloud.onChange();
+		return this.answer(res, out);
 	}
 
 	/* Writes {status, body}. */
@@ -90,12 +96,34 @@ class Control {
 			return { status: 200, body: faults.state() };
 		case 'registration':
 			return { status: 200, body: cloud.registration() };
+		case 'queue':
+			return { status: 200, body: { delay_ms: cloud.queueDelayMs } };
 		case 'core':
 			return { status: 200, body: coreDump(cloud,
 			    params.get('instance_id') || cloud.defaultInstanceId) };
 		default:
 			return { status: 404, body: { error: 'no such control call' } };
 		}
+	}
+
+	/*
+	 * POST /_sim/queue {delay_ms?, flush?}: sets the Core queue delay (for
+	 * what waits already, too) and/or processes everything queued now.
+	 */
+	queue(body) {
+		const { cloud } = this.sim;
+		const d = body.delay_ms;
+		if (d !== undefined && (!Number.isInteger(d) || d < 0 ||
+		    d > 3600000))
+			return { status: 400, body: { error: 'delay_ms must be an ' +
+			    'integer 0..3600000' } };
+		if (body.flush !== undefined && typeof body.flush !== 'boolean')
+			return { status: 400, body: { error: 'flush must be a boolean' } };
+		if (d !== undefined)
+			cloud.setQueueDelay(d);
+		if (body.flush === true)
+			cloud.flushQueues();
+		return { status: 200, body: { delay_ms: cloud.queueDelayMs } };
 	}
 
 	/* Returns {status, body} for a POST. */
@@ -120,6 +148,8 @@ class Control {
 			return msg === null ? { status: 200, body: faults.state() } :
 			    { status: 400, body: { error: msg } };
 		}
+		case 'queue':
+			return this.queue(body);
 		case 'reset':
 			cloud.reset();
 			gateway.reset();

@@ -162,6 +162,21 @@ function formScopes(buf) {
 	return new URLSearchParams(buf.toString('utf8')).getAll('scope');
 }
 
+/*
+ * Returns true when a POST may come from another page than ours: an
+ * Origin that is not ours (including "null", an opaque origin: a sandboxed
+ * frame, a data: page, or a no-referrer page), or a browser's
+ * Sec-Fetch-Site that is not same-origin.  A client that sends neither
+ * (curl, a script) is not a browser page and may post.
+ */
+function foreign(req, origins) {
+	const origin = req.headers.origin;
+	if (origin !== undefined && !origins.includes(origin))
+		return true;
+	const site = req.headers['sec-fetch-site'];
+	return site !== undefined && site !== 'same-origin' && site !== 'none';
+}
+
 class Dashboard {
 	/* cloud: the Cloud; gateway: for the audit log; origins: allowed. */
 	constructor(cloud, gateway, origins) {
@@ -193,8 +208,7 @@ class Dashboard {
 			return this.handleGet(res, p);
 		if (req.method !== 'POST')
 			return sendHtml(res, 405, page('Error', 'Method not allowed'));
-		const origin = req.headers.origin;
-		if (origin !== undefined && !this.origins().includes(origin))
+		if (foreign(req, this.origins()))
 			return sendHtml(res, 403, page('Error', 'Cross-origin ' +
 			    'request refused'));
 		const buf = await readBody(req);
@@ -252,4 +266,4 @@ class Dashboard {
 	}
 }
 
-module.exports = { Dashboard, launchHtml, page };
+module.exports = { Dashboard, launchHtml, page, foreign };

@@ -14,16 +14,27 @@
 const { readBody, parseJsonObject, sendJson, sendCoreError } =
     require('./http-util');
 const query = require('./query');
-const { STATUSES } = require('./alerts');
 
 const RESOURCES = '(ledgers|balances|transactions|identities)';
 const SEG = '([^/]+)';
+
+/*
+ * The Filter API's paths (blnk-docs cloud/proxy/filters-api.mdx): at the
+ * root, and the ledgers' is singular.
+ */
+const FILTER_PATHS = { '/ledger/filter': 'ledgers',
+    '/balances/filter': 'balances', '/transactions/filter': 'transactions',
+    '/identities/filter': 'identities' };
+
+/* Largest bulk body: 10,000 items of about 1 KiB each. */
+const BULK_MAX_BODY = 16 * 1024 * 1024;
 
 /* Returns true when a path belongs to the gateway. */
 function isGatewayPath(p) {
 	return p.startsWith('/proxy/') || p.startsWith('/data/') ||
 	    p === '/alerts' || p.startsWith('/alerts/') ||
-	    new RegExp('^/' + RESOURCES + '/filter$').test(p);
+	    /^\/(ledgers?|balances|transactions|identities|reconciliation)\/filter$/
+	    .test(p);
 }
 
 /* Returns {status, body} for a Core-style error. */
@@ -32,32 +43,74 @@ function err(status, code, message) {
 	    error_detail: { code, message } } };
 }
 
+/* Returns the value of a query parameter, or undefined. */
+function param(params, k) {
+	return params.get(k) === null ? undefined : params.get(k);
+}
+
+/* Returns the default page size of a resource (data-api.mdx). */
+function defaultSize(resource) {
+	return resource === 'ledgers' ? query.LEDGER_PAGE_SIZE :
+	    query.DEFAULT_PAGE_SIZE;
+}
+
 /* Returns the Data API answer for a list with query filters and paging. */
-function listAnswer(items, params) {
-	const f = query.parseQueryFilters(params);
+function listAnswer(items, params, resource) {
+	const f = query.parseQueryFilters(params, resource);
 	if (!f.ok)
 		return err(400, 'GEN_VALIDATION_ERROR', f.message);
-	const pg = query.parsePaging(params.get('page') === null ? undefined :
-	    params.get('page'), params.get('pageSize') === null ? undefined :
-	    params.get('pageSize'));
+	const pg = query.parsePaging(param(params, 'page'),
+	    param(params, 'pageSize'), defaultSize(resource));
 	if (!pg.ok)
 		return err(400, 'GEN_VALIDATION_ERROR', pg.message);
 	return { status: 200, body: query.pageOf(
 	    query.applyFilters(items, f.filters), pg.page, pg.pageSize) };
 }
 
-/* Returns the Filter API answer for a body {filters, page, pageSize}. */
-function filterAnswer(items, body, params) {
-	const f = query.parseBodyFilters(body);
+/*
+ * Returns a total that is deliberately not exact: Cloud says a
+ * transactions total may be an estimate unless strict_total=true
+ * (filters-api.mdx), so an app must not count on it.
+ */
+function estimate(n) {
+	return n === 0 ? 0 : (Math.floor(n / 50) + 1) * 50;
+}
+
+/*
+ * Returns the Filter API answer: body {filters}, paging and strict_total
+ * in the query string, the shape per resource (filters-api.mdx).
+ */
+function filterAnswer(items, body, params, resource) {
+	for (const k of params.keys())
+		if (!['instance_id', 'page', 'pageSize', 'strict_total'].includes(k))
+			return err(400, 'GEN_VALIDATION_ERROR', 'unknown query ' +
+			    'parameter ' + k.slice(0, 40) + ' (the Filter API takes ' +
+			    'instance_id, page, pageSize and strict_total)');
+	const strict = param(params, 'strict_total');
+	if (strict !== undefined && (resource !== 'transactions' ||
+	    !['true', 'false'].includes(strict)))
+		return err(400, 'GEN_VALIDATION_ERROR', 'strict_total is ' +
+		    'true or false, on transactions only');
+	const f = query.parseBodyFilters(body, resource);
 	if (!f.ok)
 		return err(400, 'GEN_VALIDATION_ERROR', f.message);
-	const pick = (k) => body[k] !== undefined ? body[k] :
-	    params.get(k) === null ? undefined : params.get(k);
-	const pg = query.parsePaging(pick('page'), pick('pageSize'));
+	const pg = query.parsePaging(param(params, 'page'),
+	    param(params, 'pageSize'), defaultSize(resource));
 	if (!pg.ok)
 		return err(400, 'GEN_VALIDATION_ERROR', pg.message);
-	return { status: 200, body: query.pageOf(
-	    query.applyFilters(items, f.filters), pg.page, pg.pageSize) };
+	const out = query.pageOf(query.applyFilters(items, f.filters),
+	    pg.page, pg.pageSize);
+	if (resource === 'ledgers')
+		return { status: 200, body: out };
+	out.stats = {};
+	if (resource === 'transactions') {
+		const exact = strict === 'true';
+		if (!exact)
+			out.total = estimate(out.total);
+		out.total_is_estimate = !exact;
+		out.total_source = exact ? 'exact' : 'estimate';
+	}
+	return { status: 200, body: out };
 }
 
 /* Returns {status, body} for one Core item, or a 404. */
@@ -96,25 +149,34 @@ const ROUTES = [
 	['GET', '/proxy/identities/' + SEG, 'proxy', (c, m) =>
 	    oneItem(c.core, 'identities', m[1])],
 	['POST', '/proxy/transactions', 'proxy', (c) =>
-	    c.core.postTransaction(c.body)],
+	    c.core.postTransaction(c.body, c.floats)],
+	['POST', '/proxy/transactions/bulk', 'proxy', (c) =>
+	    c.core.postBulk(c.body, c.floats)],
 	['GET', '/proxy/transactions/' + SEG, 'proxy', (c, m) =>
 	    oneItem(c.core, 'transactions', m[1])],
 	['POST', '/proxy/' + SEG + '/metadata', 'proxy', (c, m) =>
 	    c.core.updateMetadata(m[1], c.body)],
 	['GET', '/data/' + RESOURCES, 'data', (c, m) =>
-	    listAnswer(c.core.list(m[1]), c.url.searchParams)],
+	    listAnswer(c.core.list(m[1]), c.url.searchParams, m[1])],
 	['GET', '/data/' + RESOURCES + '/' + SEG, 'data', (c, m) =>
 	    oneItem(c.core, m[1], m[2], true)],
-	['POST', '/' + RESOURCES + '/filter', 'filter', (c, m) =>
-	    filterAnswer(c.core.list(m[1]), c.body, c.url.searchParams)],
+	['POST', '/(ledger|balances|transactions|identities)/filter', 'filter',
+	    (c) => {
+		const r = FILTER_PATHS[c.url.pathname];
+		return filterAnswer(c.core.list(r), c.body, c.url.searchParams, r);
+	}],
 	['POST', '/alerts/flag/' + SEG, 'alerts', (c, m) =>
 	    c.alerts.flag(c.core, m[1], c.body, c.rec.installed_app_id)],
 	['PUT', '/alerts/flag/' + SEG, 'alerts', (c, m) =>
-	    c.alerts.update(m[1], c.body)],
+	    c.alerts.update(m[1], c.body, c.statuses)],
 	['GET', '/alerts', 'alerts', (c) =>
-	    listAnswer(c.alerts.list(), c.url.searchParams)],
-	['GET', '/alerts/statuses', 'alerts', () =>
-	    ({ status: 200, body: { data: STATUSES } })],
+	    listAnswer(c.alerts.list(), c.url.searchParams, 'alerts')],
+	['GET', '/alerts/statuses', 'alerts', (c) => c.statuses.list()],
+	['POST', '/alerts/statuses', 'alerts', (c) => c.statuses.create(c.body)],
+	['PUT', '/alerts/statuses/' + SEG, 'alerts', (c, m) =>
+	    c.statuses.update(m[1], c.body)],
+	['DELETE', '/alerts/statuses/' + SEG, 'alerts', (c, m) =>
+	    c.statuses.remove(m[1], (k) => c.cloud.alertsInUse(k))],
 	['GET', '/alerts/' + SEG, 'alerts', (c, m) => c.alerts.get(m[1])],
 ].map(([method, pattern, family, handler]) => ({
 	method, re: new RegExp('^' + pattern + '$'), family, handler,
@@ -256,7 +318,9 @@ class Gateway {
 			    inst === null ? 'instance_id query parameter is ' +
 			    'required' : 'instance_id does not match this install') };
 		const ctx = { rec, url, core: this.cloud.coreFor(rec.instance_id),
-		    alerts: this.cloud.alertsFor(rec.instance_id), body: {} };
+		    alerts: this.cloud.alertsFor(rec.instance_id),
+		    statuses: this.cloud.alertStatuses, cloud: this.cloud, body: {},
+		    floats: new Set() };
 		return { ctx, route: found.route, match: found.match };
 	}
 
@@ -266,7 +330,8 @@ class Gateway {
 		const entry = this.startAudit(req, res, url, token);
 		let buf;
 		try {
-			buf = await readBody(req);
+			buf = await readBody(req, url.pathname ===
+			    '/proxy/transactions/bulk' ? BULK_MAX_BODY : undefined);
 		} catch (e) {
 			sendCoreError(res, e.status || 400, 'GEN_PAYLOAD_TOO_LARGE',
 			    'request body too large');
@@ -286,9 +351,12 @@ class Gateway {
 				return;
 			}
 			a.ctx.body = p.value;
+			a.ctx.floats = p.floats;
 		}
 		const out = a.route.handler(a.ctx, a.match);
 		sendJson(res, out.status, out.body);
+		if (req.method !== 'GET')
+			this.cloud.onChange();
 	}
 }
 

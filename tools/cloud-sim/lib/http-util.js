@@ -6,8 +6,9 @@
  */
 
 const crypto = require('node:crypto');
+const { parseJson } = require('./json');
 
-/* Largest request body we accept (bytes). */
+/* Largest request body we accept (bytes); see readBody(req, max). */
 const MAX_BODY = 1024 * 1024;
 
 /*
@@ -29,13 +30,14 @@ function jsonStringify(value) {
  * Reads the whole request body.  Resolves to a Buffer; rejects with an
  * error carrying .status 413 when the body is larger than MAX_BODY.
  */
-function readBody(req) {
+function readBody(req, max) {
+	const limit = max || MAX_BODY;
 	return new Promise((resolve, reject) => {
 		const chunks = [];
 		let size = 0;
 		req.on('data', (c) => {
 			size += c.length;
-			if (size > MAX_BODY) {
+			if (size > limit) {
 				const e = new Error('request body too large');
 				e.status = 413;
 				req.pause();
@@ -50,22 +52,24 @@ function readBody(req) {
 }
 
 /*
- * Parses a JSON object body.  An empty body is {}.  Returns
- * {ok: true, value} or {ok: false, message}.
+ * Parses a JSON object body (lib/json.js: big integers kept exactly,
+ * float literals noted).  An empty body is {}.  Returns
+ * {ok: true, value, floats} or {ok: false, message}.
  */
 function parseJsonObject(buf) {
 	const text = buf.toString('utf8').trim();
 	if (text === '')
-		return { ok: true, value: {} };
-	let value;
+		return { ok: true, value: {}, floats: new Set() };
+	let r;
 	try {
-		value = JSON.parse(text);
+		r = parseJson(text);
 	} catch (e) {
 		return { ok: false, message: 'request body is not valid JSON' };
 	}
+	const value = r.value;
 	if (value === null || typeof value !== 'object' || Array.isArray(value))
 		return { ok: false, message: 'request body must be a JSON object' };
-	return { ok: true, value };
+	return { ok: true, value, floats: r.floats };
 }
 
 /* Writes a JSON answer with status and optional extra headers. */
@@ -80,9 +84,16 @@ function sendJson(res, status, value, headers) {
 	res.end(body);
 }
 
-/* Returns a Core-style error body: {error, error_detail: {code, message}}. */
-function coreErrorBody(code, message) {
-	return { error: message, error_detail: { code, message } };
+/*
+ * Returns a Core error body (blnk api/errors.go writeError):
+ * {<key>: message, error_detail: {code, message[, details]}}, where key is
+ * "error", or "errors" for validation failures.
+ */
+function coreErrorBody(code, message, key, details) {
+	const detail = { code, message };
+	if (details !== undefined)
+		detail.details = details;
+	return { [key || 'error']: message, error_detail: detail };
 }
 
 /* Answers with a Core-style error body. */
@@ -97,7 +108,12 @@ function sendHtml(res, status, html) {
 		'Content-Length': Buffer.byteLength(html),
 		'Cache-Control': 'no-store',
 		'X-Content-Type-Options': 'nosniff',
-		'Referrer-Policy': 'no-referrer',
+		/*
+		 * same-origin, not no-referrer: with no-referrer a browser posts
+		 * the dashboard's forms with "Origin: null", which the
+		 * dashboard must refuse like any opaque origin.
+		 */
+		'Referrer-Policy': 'same-origin',
 		'Content-Security-Policy': "default-src 'none'; " +
 		    "style-src 'unsafe-inline'; img-src http: https: data:; " +
 		    "frame-src http: https:; form-action 'self'; " +

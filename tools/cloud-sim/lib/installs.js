@@ -11,7 +11,7 @@
 
 const crypto = require('node:crypto');
 const { Core } = require('./core');
-const { Alerts } = require('./alerts');
+const { Alerts, AlertStatuses } = require('./alerts');
 const manifest = require('./manifest');
 
 /* Returns a random id "<prefix>_<24 hex>". */
@@ -44,7 +44,11 @@ class Cloud {
 		this.log = opts.log || (() => {});
 		this.outbound = opts.outbound;
 		this.appId = randomId('app');
+		this.orgId = randomId('org');
 		this.defaultInstanceId = opts.instanceId || randomId('inst');
+		this.queueDelayMs = opts.queueDelayMs === undefined ? 50 :
+		    opts.queueDelayMs;
+		this.onChange = opts.onChange || (() => {});
 		this.reset();
 	}
 
@@ -59,7 +63,91 @@ class Cloud {
 		this.keyIndex = new Map();	/* hash -> id */
 		this.cores = new Map();		/* instance -> Core */
 		this.alerts = new Map();	/* instance -> Alerts */
+		this.alertStatuses = new AlertStatuses(this.orgId);
 		this.notices = [];
+		this.onChange();
+	}
+
+	/* Counts the alerts of every instance with a status key. */
+	alertsInUse(key) {
+		let n = 0;
+		for (const a of this.alerts.values())
+			n += a.countStatus(key);
+		return n;
+	}
+
+	/* Sets the Core queue delay of every instance, now and later. */
+	setQueueDelay(ms) {
+		this.queueDelayMs = ms;
+		for (const c of this.cores.values())
+			c.setQueueDelay(ms);
+	}
+
+	/* Processes every queued transaction of every instance now. */
+	flushQueues() {
+		for (const c of this.cores.values())
+			c.flushQueue();
+	}
+
+	/*
+	 * Returns everything worth keeping across a restart (for
+	 * --state-file): ids, registration, installs with their keys, every
+	 * Core, alerts and statuses.  Holds full api keys: the file is 0600.
+	 */
+	toState() {
+		return {
+			version: 1, app_id: this.appId, org_id: this.orgId,
+			default_instance_id: this.defaultInstanceId,
+			registered: this.registered !== null,
+			installs: Array.from(this.installs.values()),
+			keys: Array.from(this.keys.entries()),
+			cores: Array.from(this.cores.entries(), ([i, c]) =>
+			    [i, c.toState()]),
+			alerts: Array.from(this.alerts.entries(), ([i, a]) =>
+			    [i, a.toState()]),
+			alert_statuses: this.alertStatuses.toState(),
+		};
+	}
+
+	/*
+	 * Loads a state written by toState().  The registration is read from
+	 * the manifest again (it may have changed); an install that was
+	 * halfway (installing, uninstalling) when the simulator stopped is
+	 * failed with its key revoked, or stays installed, as Cloud would
+	 * leave it.
+	 */
+	loadState(st) {
+		if (st.version !== 1)
+			throw new Error('unknown state file version');
+		this.appId = st.app_id;
+		this.orgId = st.org_id;
+		this.defaultInstanceId = this.opts.instanceId ||
+		    st.default_instance_id;
+		this.alertStatuses = new AlertStatuses(this.orgId);
+		this.alertStatuses.loadState(st.alert_statuses);
+		this.keys = new Map(st.keys);
+		this.keyIndex = new Map();
+		this.installs = new Map();
+		for (const r of st.installs) {
+			if (r.status === 'installing')
+				this.setState(r, 'failed', 'the simulator stopped during ' +
+				    'the install; key revoked');
+			else if (r.status === 'uninstalling')
+				this.setState(r, 'installed', 'the simulator stopped ' +
+				    'during the uninstall');
+			if (r.status === 'failed' || r.status === 'uninstalled')
+				r.key_active = false;
+			this.installs.set(r.installed_app_id, r);
+			const key = this.keys.get(r.installed_app_id);
+			if (r.key_active && key !== undefined)
+				this.keyIndex.set(keyHash(key), r.installed_app_id);
+		}
+		for (const [inst, cs] of st.cores)
+			this.coreFor(inst).loadState(cs);
+		for (const [inst, as] of st.alerts)
+			this.alertsFor(inst).loadState(as);
+		if (st.registered)
+			this.register();
 	}
 
 	/* Cancels timers and outbound calls. */
@@ -87,7 +175,8 @@ class Cloud {
 	coreFor(instanceId) {
 		let c = this.cores.get(instanceId);
 		if (c === undefined) {
-			c = new Core({ queueDelayMs: this.opts.queueDelayMs });
+			c = new Core({ queueDelayMs: this.queueDelayMs,
+			    onChange: () => this.onChange() });
 			this.cores.set(instanceId, c);
 		}
 		return c;
@@ -115,6 +204,7 @@ class Cloud {
 		if (!r.ok)
 			return { status: 400, body: { error: r.message } };
 		this.registered = r.manifest;
+		this.onChange();
 		this.notice('ok', 'registered app "' + r.manifest.name + '" as ' +
 		    this.appId);
 		return { status: 200, body: this.registration() };
@@ -192,6 +282,7 @@ class Cloud {
 		rec.status = status;
 		rec.last_error = error;
 		rec.updated_at = new Date().toISOString();
+		this.onChange();
 	}
 
 	/* Sends an event to callback_url and records the delivery. */

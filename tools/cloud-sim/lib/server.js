@@ -5,6 +5,7 @@
  * gateway (/proxy, /data, /<resource>/filter, /alerts).
  */
 
+const fs = require('node:fs');
 const http = require('node:http');
 const { Cloud } = require('./installs');
 const { Gateway, isGatewayPath } = require('./gateway');
@@ -12,9 +13,74 @@ const { Dashboard } = require('./dashboard');
 const { Control } = require('./control');
 const { Faults } = require('./faults');
 const { Outbound } = require('./http-client');
-const { sendJson } = require('./http-util');
+const { sendJson, jsonStringify } = require('./http-util');
+const { parseJson } = require('./json');
 
 const HOST = '127.0.0.1';
+
+/*
+ * The --state-file: the Cloud's state, written atomically (a temporary
+ * file renamed over the old one) shortly after each change, and read at
+ * start.  Without a path it does nothing.
+ */
+class StateFile {
+	constructor(file, log) {
+		this.file = file;
+		this.log = log;
+		this.timer = null;
+		this.source = null;
+		this.closed = false;
+	}
+
+	/* Notes a change: writes within 20 ms. */
+	touch() {
+		if (this.file === undefined || this.timer !== null || this.closed ||
+		    this.source === null)
+			return;
+		this.timer = setTimeout(() => this.flush(), 20);
+	}
+
+	/* Writes now if a write is due. */
+	flush() {
+		if (this.timer === null)
+			return;
+		clearTimeout(this.timer);
+		this.timer = null;
+		const tmp = this.file + '.' + process.pid + '.tmp';
+		try {
+			fs.writeFileSync(tmp, jsonStringify(this.source.toState()) + '\n',
+			    { mode: 0o600 });
+			fs.renameSync(tmp, this.file);
+		} catch (e) {
+			this.log('cannot write the state file: ' + e.code);
+		}
+	}
+
+	/* Stops writing (the simulator is stopping). */
+	close() {
+		this.closed = true;
+	}
+
+	/* Reads the file into cloud, if it exists; throws when it is bad. */
+	load(cloud) {
+		let text;
+		try {
+			text = fs.readFileSync(this.file, 'utf8');
+		} catch (e) {
+			if (e.code === 'ENOENT')
+				return;
+			throw new Error('cannot read the state file: ' + e.code);
+		}
+		let st;
+		try {
+			st = parseJson(text).value;
+		} catch (e) {
+			throw new Error('the state file is not valid JSON');
+		}
+		cloud.loadState(st);
+		this.log('state loaded from ' + this.file);
+	}
+}
 
 /*
  * Creates a simulator (not yet listening).  opts:
@@ -28,6 +94,8 @@ const HOST = '127.0.0.1';
  *   queueDelayMs       Core queue delay (50)
  *   exposeKeys         /_sim/install also returns the full api_key (tests)
  *   instanceId         fixed id of the default instance
+ *   stateFile          keep the state in this file (read at start,
+ *                      written atomically, mode 0600, after each change)
  *   log(line)          log sink (default: stderr)
  * Returns {start(), stop(), url(), cloud, gateway, faults}.
  */
@@ -38,14 +106,19 @@ function createSimulator(opts) {
 	    line + '\n'));
 	const outbound = new Outbound({ timeoutMs: o.callbackTimeoutMs,
 	    ca: o.ca, insecure: o.insecure });
-	const cloud = new Cloud(Object.assign({}, o, { outbound, log }));
+	const state = new StateFile(o.stateFile, log);
+	const cloud = new Cloud(Object.assign({}, o, { outbound, log,
+	    onChange: () => state.touch() }));
+	state.source = cloud;
+	if (o.stateFile !== undefined)
+		state.load(cloud);
 	const faults = new Faults();
 	const gateway = new Gateway(cloud, faults);
 	const server = http.createServer();
 	let port = null;
 	const origins = () => ['http://127.0.0.1:' + port,
 	    'http://localhost:' + port];
-	const sim = { cloud, gateway, faults, origins };
+	const sim = { cloud, gateway, faults, origins, state };
 	const dashboard = new Dashboard(cloud, gateway, origins);
 	const control = new Control(sim);
 
@@ -79,7 +152,7 @@ function createSimulator(opts) {
 	});
 
 	return {
-		cloud, gateway, faults,
+		cloud, gateway, faults, state,
 
 		/* Starts listening; resolves to the base URL. */
 		start() {
@@ -102,6 +175,8 @@ function createSimulator(opts) {
 		 * connection (stalled ones too).  Resolves when closed.
 		 */
 		stop() {
+			state.flush();
+			state.close();
 			cloud.stop();
 			return new Promise((resolve) => {
 				server.close(() => resolve());

@@ -166,3 +166,46 @@ test('--help prints usage and exits 0', async () => {
 	assert.equal(await s.exited, 0);
 	assert.match(s.out(), /--ready-file/);
 });
+
+test('--state-file: installs, keys and Core survive a restart; the file is 0600 and written atomically',
+    async (t) => {
+	const dir = tmpdir(t);
+	const state = path.join(dir, 'state.json');
+	const app = await h.startFakeApp();
+	t.after(() => app.stop());
+	const args = ['--quiet', '--allow-http', '--state-file', state,
+	    '--manifest', h.MANIFEST, '--app-base', app.url,
+	    '--instance-id', 'inst_fixed', '--register'];
+	const env = { CLOUD_SIM_CALLBACK_SECRET: h.SECRET,
+	    CLOUD_SIM_EXPOSE_KEYS: '1' };
+	const a = await startChild(t, args, env);
+	const post = (url, p, body, token) => fetch(url + p, { method: 'POST',
+	    headers: Object.assign({ 'Content-Type': 'application/json' },
+	    token ? { Authorization: 'Bearer ' + token } : {}),
+	    body: JSON.stringify(body) }).then(async (r) => ({ status: r.status,
+	    body: await r.json() }));
+	const i = await post(a.url, '/_sim/install', {});
+	assert.equal(i.status, 200);
+	const key = i.body.api_key;
+	const tx = await post(a.url, '/proxy/transactions?instance_id=inst_fixed',
+	    { precise_amount: 5, precision: 100, currency: 'USD',
+	    reference: 'keep', source: '@a', destination: '@b',
+	    allow_overdraft: true, description: 'd', skip_queue: true }, key);
+	assert.equal(tx.status, 201);
+	await h.waitFor(() => fs.existsSync(state) &&
+	    fs.readFileSync(state, 'utf8').includes('"keep"'), 3000);
+	assert.equal(fs.statSync(state).mode & 0o777, 0o600);
+	a.child.kill('SIGTERM');
+	await a.exited;
+	const b = await startChild(t, args, env);
+	const list = await fetch(b.url + '/_sim/installs').then((r) => r.json());
+	assert.equal(list.data[0].installed_app_id, i.body.installed_app_id);
+	assert.equal(list.data[0].status, 'installed');
+	const d = await fetch(b.url + '/data/transactions?instance_id=' +
+	    'inst_fixed&reference_eq=keep', { headers:
+	    { Authorization: 'Bearer ' + key } });
+	assert.equal(d.status, 200, 'the key still works');
+	assert.equal((await d.json()).total, 1);
+	assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+	    []);
+});

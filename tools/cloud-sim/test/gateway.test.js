@@ -32,7 +32,8 @@ async function importTxn(env, api, body) {
 function txn(ref, over) {
 	return Object.assign({ precise_amount: 1000, precision: 100,
 	    currency: 'USD', reference: ref, source: '@stripe',
-	    destination: '@merchant', allow_overdraft: true }, over || {});
+	    destination: '@merchant', allow_overdraft: true,
+	    description: 'import ' + ref }, over || {});
 }
 
 test('401 for a missing, malformed or unknown key', async (t) => {
@@ -129,7 +130,7 @@ test('proxy creates ledgers, identities, balances; errors pass through',
 	assert.equal(g.body.balance_id, b.body.balance_id);
 	const bad = await api('POST', '/proxy/balances',
 	    { ledger_id: 'ldg_nope', currency: 'USD' });
-	assert.equal(bad.status, 400);
+	assert.equal(bad.status, 404, 'internal/apierror/codes.go: 404');
 	assert.equal(bad.body.error_detail.code, 'LGR_NOT_FOUND');
 	const missing = await api('GET', '/proxy/transactions/txn_nope');
 	assert.equal(missing.status, 404);
@@ -174,6 +175,8 @@ test('queued duplicate reference is silently dropped over HTTP',
 	await new Promise((r) => setTimeout(r, 60));
 	const d = await api('GET', '/data/transactions?reference_like=pi_dup%25');
 	assert.equal(d.body.total, 2);
+	const q = d.body.data.find((x) => x.reference === 'pi_dup');
+	assert.match(q.source, /^bln_/, 'stored rows hold resolved ids');
 });
 
 test('skip_queue duplicate answers 409 with the Core error body',
@@ -255,17 +258,16 @@ test('data filters: every suffix (table)', async (t) => {
 	const cases = [
 		['reference_eq=f_a', ['f_a']],
 		['reference_ne=f_a&reference_like=f_%25', ['f_b', 'f_c']],
-		['precise_amount_gt=250', ['f_c']],
-		['precise_amount_gte=250&status_eq=QUEUED', ['f_b', 'f_c']],
-		['precise_amount_lt=250&status_eq=QUEUED', ['f_a']],
-		['precise_amount_lte=250&status_eq=QUEUED', ['f_a', 'f_b']],
+		['amount_gt=2.5', ['f_c']],
+		['amount_gte=2.5&status_eq=QUEUED', ['f_b', 'f_c']],
+		['amount_lt=2.5&status_eq=QUEUED', ['f_a']],
+		['amount_lte=2.5&status_eq=QUEUED', ['f_a', 'f_b']],
 		['reference_in=f_a,f_c,zz', ['f_a', 'f_c']],
 		['reference_in=f_a%2Cf_b', ['f_a', 'f_b']],
-		['precise_amount_between=200%7C500&status_eq=QUEUED',
-		    ['f_b', 'f_c']],
-		['description_like=Pay-in%25', ['f_a']],
-		['description_ilike=pay-in%25', ['f_a', 'f_b']],
-		['description_like=%25gamma', ['f_c']],
+		['amount_between=2%7C5&status_eq=QUEUED', ['f_b', 'f_c']],
+		['reference_like=f_%25&currency_eq=USD', ['f_a', 'f_b']],
+		['reference_ilike=F_A', ['f_a']],
+		['reference_like=%25c', ['f_c']],
 		['meta_data.app.stripe_id_eq=pi_2', ['f_b']],
 		['meta_data.app.stripe_id_like=pi%25&status_eq=QUEUED',
 		    ['f_a', 'f_b']],
@@ -284,75 +286,186 @@ test('data filters: every suffix (table)', async (t) => {
 		assert.equal(r.body.total, want.length, q);
 	}
 	for (const q of ['reference=f_a', 'reference_foo=x',
-	    'precise_amount_between=1', 'bad-field_eq=1']) {
+	    'amount_between=1', 'bad-field_eq=1', 'reference_isnull=1']) {
 		const r = await api('GET', '/data/transactions?' + q);
 		assert.equal(r.status, 400, q);
 		assert.equal(r.body.error_detail.code, 'GEN_VALIDATION_ERROR');
 	}
 });
 
-test('transactions/filter with {filters:[{field, operator, value}]}',
+test('cloud/proxy/data-api.mdx: only the documented fields filter; reserved parameters are refused',
+    async (t) => {
+	const { api } = await fixture(t);
+	for (const q of ['precise_amount_eq=1', 'description_ilike=%25fee%25',
+	    'hash_eq=x', 'meta_data.1bad_eq=x', 'limit=5', 'offset=0',
+	    'sort=created_at', 'order_by=x', 'per_page=3', 'org_id=o',
+	    'pagesize=3']) {
+		const r = await api('GET', '/data/transactions?' + q);
+		assert.equal(r.status, 400, q);
+	}
+	for (const q of ['balance_id_eq=bln_x', 'parent_transaction_eq=x',
+	    'effective_date_lt=2000-01-01T00:00:00Z', 'precision_eq=100',
+	    'transaction_id_in=a,b'])
+		assert.equal((await api('GET', '/data/transactions?' + q)).status,
+		    200, q);
+	assert.equal((await api('GET', '/data/balances?indicator_eq=x')).status,
+	    200);
+	assert.equal((await api('GET', '/data/identities?email_address_eq=x'))
+	    .status, 200);
+	assert.equal((await api('GET', '/data/ledgers?currency_eq=x')).status,
+	    400);
+});
+
+test('cloud/proxy/data-api.mdx: default pageSize 30 for ledgers, 20 for the rest',
+    async (t) => {
+	const { api } = await fixture(t);
+	for (let n = 0; n < 31; n++)
+		await api('POST', '/proxy/ledgers', { name: 'L' + n });
+	for (let n = 0; n < 21; n++)
+		await api('POST', '/proxy/identities', { identity_type: 'x' });
+	assert.equal((await api('GET', '/data/ledgers')).body.data.length, 30);
+	assert.equal((await api('GET', '/data/identities')).body.data.length, 20);
+	const f = await api('POST', '/ledger/filter', { filters: [] });
+	assert.equal(f.body.data.length, 30);
+	assert.equal(f.body.total, 32);
+});
+
+test('internal/filter/validation.go: balance_id on transactions is source or destination, eq/ne/in only',
+    async (t) => {
+	const { env, api } = await fixture(t);
+	await importTxn(env, api, txn('bi_1'));
+	const row = (await api('GET', '/data/transactions?reference_eq=bi_1'))
+	    .body.data[0];
+	const r = await api('GET', '/data/transactions?balance_id_eq=' +
+	    row.destination);
+	assert.deepEqual(r.body.data.map((x) => x.reference).sort(),
+	    ['bi_1', 'bi_1_q']);
+	assert.equal((await api('GET', '/data/transactions?balance_id_ne=' +
+	    row.destination)).body.total, 0);
+	assert.equal((await api('GET', '/data/transactions?balance_id_like=' +
+	    'bln%25')).status, 400);
+});
+
+test('cloud/proxy/filters-api.mdx: POST /transactions/filter, paging in the query, estimate unless strict_total',
     async (t) => {
 	const { env, api } = await fixture(t);
 	await importTxn(env, api, txn('x_1', { precise_amount: 10 }));
 	await importTxn(env, api, txn('x_2', { precise_amount: 20 }));
-	const r = await api('POST', '/transactions/filter', { filters: [
+	const strict = (p) => p + (p.includes('?') ? '&' : '?') +
+	    'strict_total=true';
+	const r = await api('POST', strict('/transactions/filter'), { filters: [
 		{ field: 'status', operator: 'eq', value: 'APPLIED' },
-		{ field: 'precise_amount', operator: 'gte', value: 15 },
+		{ field: 'amount', operator: 'gte', value: 0.15 },
 	] });
-	assert.equal(r.status, 200);
+	assert.equal(r.status, 200, r.text);
 	assert.deepEqual(r.body.data.map((x) => x.reference), ['x_2_q']);
 	assert.equal(r.body.total, 1);
-	const inList = await api('POST', '/transactions/filter', { filters: [
-		{ field: 'reference', operator: 'in', values: ['x_1', 'x_2_q'] },
-	] });
+	assert.equal(r.body.total_is_estimate, false);
+	assert.equal(r.body.total_source, 'exact');
+	assert.deepEqual(r.body.stats, {});
+	const est = await api('POST', '/transactions/filter', { filters: [] });
+	assert.equal(est.body.total_is_estimate, true);
+	assert.equal(est.body.total_source, 'estimate');
+	assert.notEqual(est.body.total, 4, 'an estimate is not to be counted on');
+	const inList = await api('POST', strict('/transactions/filter'),
+	    { filters: [{ field: 'reference', operator: 'in',
+	    values: ['x_1', 'x_2_q'] }] });
 	assert.equal(inList.body.total, 2);
-	const between = await api('POST', '/transactions/filter', { filters: [
-		{ field: 'precise_amount', operator: 'between', value: '5|15' },
-	], pageSize: 1 });
+	const between = await api('POST',
+	    strict('/transactions/filter?page=1&pageSize=1'), { filters: [
+		{ field: 'amount', operator: 'between', values: [0.05, 0.15] }] });
 	assert.equal(between.body.total, 2);
 	assert.equal(between.body.data.length, 1);
-	const all = await api('POST', '/transactions/filter', {});
-	assert.equal(all.body.total, 4);
-	for (const body of [{ filters: 'x' }, { filters: [{ field: 'a',
-	    operator: 'nope', value: 1 }] }, { filters: [{ operator: 'eq',
-	    value: 1 }] }, { filters: [{ field: 'a', operator: 'eq' }] }]) {
-		const bad = await api('POST', '/transactions/filter', body);
-		assert.equal(bad.status, 400, JSON.stringify(body));
+	const nul = await api('POST', strict('/transactions/filter'), { filters: [
+		{ field: 'meta_data.QUEUED_PARENT_TRANSACTION', operator: 'exists' },
+		{ field: 'parent_transaction', operator: 'isnull' }] });
+	assert.deepEqual(nul.body.data.map((x) => x.reference).sort(),
+	    ['x_1', 'x_2']);
+	for (const [p, body] of [
+		['/transactions/filter', { filters: 'x' }],
+		['/transactions/filter', {}],
+		['/transactions/filter', { filters: [], page: 1 }],
+		['/transactions/filter', { filters: [], pageSize: 5 }],
+		['/transactions/filter?limit=5', { filters: [] }],
+		['/transactions/filter', { filters: [{ field: 'reference',
+		    operator: 'nope', value: 1 }] }],
+		['/transactions/filter', { filters: [{ operator: 'eq',
+		    value: 1 }] }],
+		['/transactions/filter', { filters: [{ field: 'reference',
+		    operator: 'eq' }] }],
+		['/transactions/filter', { filters: [{ field: 'precise_amount',
+		    operator: 'eq', value: 1 }] }],
+		['/transactions/filter', { filters: [{ field: 'reference',
+		    operator: 'exists' }] }],
+		['/balances/filter?strict_total=true', { filters: [] }],
+	]) {
+		const bad = await api('POST', p, body);
+		assert.equal(bad.status, 400, p + ' ' + JSON.stringify(body));
 	}
 	const bal = await api('POST', '/balances/filter', { filters: [
 		{ field: 'indicator', operator: 'eq', value: '@merchant' }] });
 	assert.equal(bal.body.total, 1);
+	assert.deepEqual(Object.keys(bal.body).sort(), ['data', 'stats', 'total']);
+	const idt = await api('POST', '/identities/filter', { filters: [
+		{ field: 'identity_id', operator: 'isnotnull' }] });
+	assert.deepEqual(Object.keys(idt.body).sort(), ['data', 'stats', 'total']);
+	const led = await api('POST', '/ledger/filter', { filters: [
+		{ field: 'name', operator: 'eq', value: 'General Ledger' }] });
+	assert.deepEqual(led.body, { data: led.body.data, total: 1 });
+	assert.equal((await api('POST', '/ledgers/filter', { filters: [] }))
+	    .status, 404, 'the ledgers filter path is singular');
 });
 
-test('alerts: flag, list, get, update, statuses', async (t) => {
+test('cloud/home/alerts-api.mdx + reference/*alert*.mdx: flag, update, get, list',
+    async (t) => {
 	const { env, api } = await fixture(t,
 	    ['data:read', 'data:write', 'alerts:write']);
 	await importTxn(env, api, txn('al_1'));
 	const t1 = (await api('GET', '/data/transactions?reference_eq=al_1_q'))
 	    .body.data[0];
 	const f = await api('POST', '/alerts/flag/' + t1.transaction_id,
-	    { title: 'Payout failed', description: 'po_123 failed' });
+	    { description: 'po_123 failed' });
 	assert.equal(f.status, 201, f.text);
-	assert.match(f.body.alert_id, /^alt_/);
-	assert.equal(f.body.entity_type, 'transaction');
-	assert.equal(f.body.status, 'open');
+	assert.match(f.body.anomaly_id, /^ano_/);
+	assert.equal(f.body.type, 'Transaction');
+	assert.equal(f.body.status, 'FLAGGED');
+	assert.equal(f.body.title, '');
+	assert.deepEqual(f.body.affected_transactions, [t1.transaction_id]);
+	assert.deepEqual(f.body.affected_balances, []);
+	assert.deepEqual(f.body.affected_identities, []);
+	assert.deepEqual(f.body.escalated_to, []);
+	const b = await api('POST', '/alerts/flag/' + t1.source,
+	    { title: 'Balance', description: 'd' });
+	assert.equal(b.body.type, 'Balance');
+	assert.deepEqual(b.body.affected_balances, [t1.source]);
 	const bad = [
-		['/alerts/flag/txn_nope', { title: 'x' }, 404],
-		['/alerts/flag/ldg_x', { title: 'x' }, 400],
-		['/alerts/flag/' + t1.transaction_id, { description: 'x' }, 400],
-		['/alerts/flag/' + t1.transaction_id, { title: 5 }, 400],
+		['/alerts/flag/txn_nope', { description: 'x' }, 404],
+		['/alerts/flag/ldg_x', { description: 'x' }, 400],
+		['/alerts/flag/' + t1.transaction_id, { title: 'x' }, 400],
+		['/alerts/flag/' + t1.transaction_id, { description: 5 }, 400],
+		['/alerts/flag/transaction/' + t1.transaction_id,
+		    { description: 'x' }, 404],
 	];
-	for (const [p, body, status] of bad)
-		assert.equal((await api('POST', p, body)).status, status, p);
-	const u = await api('PUT', '/alerts/flag/' + f.body.alert_id,
-	    { status: 'resolved' });
+	for (const [p, body, status] of bad) {
+		const r = await api('POST', p, body);
+		assert.equal(r.status, status, p);
+		assert.equal(typeof r.body.error, 'string', p);
+	}
+	const u = await api('PUT', '/alerts/flag/' + f.body.anomaly_id,
+	    { title: 'Payout failed', status: 'RESOLVED' });
 	assert.equal(u.status, 200);
-	assert.equal(u.body.status, 'resolved');
-	assert.equal((await api('PUT', '/alerts/flag/' + f.body.alert_id,
-	    { status: 'bogus' })).status, 400);
-	assert.equal((await api('PUT', '/alerts/flag/alt_nope',
-	    { status: 'open' })).status, 404);
+	assert.equal(u.body.status, 'RESOLVED');
+	assert.equal(u.body.title, 'Payout failed');
+	assert.equal((await api('PUT', '/alerts/flag/' + f.body.anomaly_id,
+	    { status: 'PENDING_REVIEW' })).status, 400, 'not a status yet');
+	const s = await api('POST', '/alerts/statuses',
+	    { name: 'Pending Review', colour: '#3B82F6' });
+	assert.equal(s.status, 201, s.text);
+	assert.equal(s.body.key, 'PENDING_REVIEW');
+	assert.equal((await api('PUT', '/alerts/flag/' + f.body.anomaly_id,
+	    { status: 'PENDING_REVIEW' })).body.status, 'PENDING_REVIEW');
+	assert.equal((await api('PUT', '/alerts/flag/ano_nope',
+	    { status: 'FLAGGED' })).status, 404);
 	/* reading needs alerts:read: a second install with it */
 	await env.ctl('reset');
 	await env.ctl('register');
@@ -362,34 +475,93 @@ test('alerts: flag, list, get, update, statuses', async (t) => {
 	    .status, 403);
 });
 
-test('alerts read with alerts:read', async (t) => {
+test('cloud/reference/*-alert-status.mdx: statuses: list with allowed_colours, create, update, delete',
+    async (t) => {
 	const env = await h.setup({ manifestPath: require('node:path').join(
 	    __dirname, 'fixtures', 'manifest-all-scopes.json') });
 	t.after(env.close);
 	const i = await h.installed(env);
 	const api = (method, p, body) => env.call(method, p,
 	    { token: i.key, body });
+	const l0 = await api('GET', '/alerts/statuses');
+	assert.deepEqual(l0.body.data, []);
+	assert.equal(l0.body.allowed_colours.length, 15);
+	assert.ok(l0.body.allowed_colours.includes('#0EA5E9'));
+	const c = await api('POST', '/alerts/statuses',
+	    { name: 'Fraud review', colour: '#EF4444' });
+	assert.equal(c.status, 201);
+	assert.deepEqual(Object.keys(c.body).sort(), ['colour', 'created_at',
+	    'key', 'name', 'organization_id', 'updated_at']);
+	assert.equal(c.body.key, 'FRAUD_REVIEW');
+	assert.match(c.body.organization_id, /^org_/);
+	for (const body of [{ name: 'x', colour: '#000000' }, { colour: '#EF4444' },
+	    { name: 'Fraud review', colour: '#EF4444' }])
+		assert.notEqual((await api('POST', '/alerts/statuses', body)).status,
+		    201, JSON.stringify(body));
+	const u = await api('PUT', '/alerts/statuses/fraud_review',
+	    { name: 'Fraud', colour: '#10B981' });
+	assert.equal(u.status, 200, 'keys are case-insensitive');
+	assert.equal(u.body.name, 'Fraud');
 	await env.call('POST', i.q('/proxy/transactions'), { token: i.key,
 	    body: txn('rd_1', { skip_queue: true }) });
 	const tx = (await env.call('GET', i.q('/data/transactions'),
 	    { token: i.key })).body.data[0];
 	const f = await api('POST', '/alerts/flag/' + tx.transaction_id,
-	    { title: 'Check me' });
-	assert.equal(f.status, 201);
-	const list = await api('GET', '/alerts?status_eq=open');
+	    { title: 'Check me', description: 'd' });
+	await api('PUT', '/alerts/flag/' + f.body.anomaly_id,
+	    { status: 'FRAUD_REVIEW' });
+	const del = await api('DELETE', '/alerts/statuses/FRAUD_REVIEW');
+	assert.equal(del.status, 409);
+	assert.equal(del.body.error, 'cannot delete status: 1 alert(s) use ' +
+	    'this status - reassign them to another status first');
+	await api('PUT', '/alerts/flag/' + f.body.anomaly_id,
+	    { status: 'FLAGGED' });
+	const ok = await api('DELETE', '/alerts/statuses/FRAUD_REVIEW');
+	assert.deepEqual(ok.body, { message: 'Status deleted' });
+	const list = await api('GET', '/alerts?status_eq=FLAGGED');
 	assert.equal(list.status, 200);
 	assert.equal(list.body.total, 1);
-	assert.equal(list.body.data[0].alert_id, f.body.alert_id);
-	const one = await api('GET', '/alerts/' + f.body.alert_id);
-	assert.equal(one.status, 200);
+	const one = await api('GET', '/alerts/' + f.body.anomaly_id);
 	assert.equal(one.body.title, 'Check me');
-	assert.equal((await api('GET', '/alerts/alt_nope')).status, 404);
-	const st = await api('GET', '/alerts/statuses');
-	assert.deepEqual(st.body.data, ['open', 'acknowledged', 'resolved',
-	    'dismissed']);
+	assert.equal((await api('GET', '/alerts/ano_nope')).status, 404);
 	const wrong = await env.call('GET', '/alerts?instance_id=inst_zzz',
 	    { token: i.key });
 	assert.equal(wrong.status, 403);
+});
+
+test('api/transactions.go CreateBulkTransactions over HTTP: 201 with batch_id, items read back',
+    async (t) => {
+	const { env, api } = await fixture(t);
+	const r = await api('POST', '/proxy/transactions/bulk', { transactions:
+	    [txn('bk_1'), txn('bk_2')] });
+	assert.equal(r.status, 201, r.text);
+	assert.match(r.body.batch_id, /^bulk_/);
+	assert.equal(r.body.transaction_count, 2);
+	await h.waitFor(async () => (await api('GET',
+	    '/data/transactions?reference_in=bk_1_q,bk_2_q')).body.total === 2);
+	const big = await api('POST', '/proxy/transactions/bulk',
+	    { transactions: new Array(3000).fill(0).map((x, n) =>
+	    txn('bb_' + n)), run_async: true });
+	assert.equal(big.status, 202, 'a 3,000-item body is accepted');
+	assert.equal(big.body.status, 'processing');
+	await env.ctl('queue', { flush: true });
+});
+
+test('cloud-sim: POST /_sim/queue sets the queue delay at run time; a long one holds _q back',
+    async (t) => {
+	const { env, api } = await fixture(t);
+	const s = await env.ctl('queue', { delay_ms: 2500 });
+	assert.equal(s.status, 200);
+	assert.equal(s.body.delay_ms, 2500);
+	await api('POST', '/proxy/transactions', txn('slow'));
+	await new Promise((r) => setTimeout(r, 1500));
+	const d = await api('GET', '/data/transactions?reference_in=slow,slow_q');
+	assert.deepEqual(d.body.data.map((x) => x.reference), ['slow']);
+	const dump = await env.call('GET', '/_sim/core');
+	assert.equal(dump.body.queue[0].reference, 'slow_q');
+	await h.waitFor(async () => (await api('GET',
+	    '/data/transactions?reference_eq=slow_q')).body.total === 1, 4000);
+	assert.equal((await env.ctl('queue', { delay_ms: -1 })).status, 400);
 });
 
 test('fault 429 answers with Retry-After for the next N calls only',

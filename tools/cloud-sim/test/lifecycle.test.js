@@ -377,3 +377,26 @@ test('register fails naming the missing option', async () => {
 	    log: () => {} });
 	assert.match(sim4.cloud.register().body.error, /ENOENT/);
 });
+
+test('dashboard: Referrer-Policy same-origin, so a browser posts its real Origin; Origin null and cross-site Sec-Fetch-Site are refused',
+    async (t) => {
+	const env = await h.setup();
+	t.after(env.close);
+	const d = await env.get('/dashboard');
+	assert.equal(d.headers['referrer-policy'], 'same-origin');
+	const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+	for (const bad of [{ Origin: 'null' },
+	    { 'Sec-Fetch-Site': 'cross-site' }, { 'Sec-Fetch-Site': 'same-site' },
+	    { Origin: env.base, 'Sec-Fetch-Site': 'cross-site' }]) {
+		const r = await env.call('POST', '/dashboard/install',
+		    { body: 'scope=data%3Aread', headers: Object.assign({}, form,
+		    bad) });
+		assert.equal(r.status, 403, JSON.stringify(bad));
+	}
+	assert.equal(env.app.calls.length, 0);
+	const ok = await env.call('POST', '/dashboard/install',
+	    { body: 'scope=data%3Aread', headers: Object.assign({
+	    Origin: env.base, 'Sec-Fetch-Site': 'same-origin' }, form) });
+	assert.equal(ok.status, 303);
+	assert.equal(env.app.of('callback').length, 1);
+});
