@@ -40,6 +40,13 @@ test_expect_success 'context: granted, not granted, ignored scopes and the expir
 	api GET /api/v1/context && test "$(jq -c .not_granted_permissions resp.body)" = "[]"
 '
 
+test_expect_success 'the scopes the app knows it requests are exactly the manifest'''s' '
+	api_ro GET /api/v1/context &&
+	jq -c "[.granted_permissions[], .not_granted_permissions[]] | sort" resp.body > ours &&
+	jq -c ".permissions | sort" "$top_srcdir/manifest.json" > manifest &&
+	test_cmp manifest ours
+'
+
 test_expect_success 'every operation needs its scope, checked before any call to Cloud' '
 	stub_reset &&
 	for r in "POST /api/v1/transactions data:write" "GET /api/v1/alerts alerts:read" \

@@ -10,7 +10,10 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const { createSimulator } = require('../lib/server');
 
-const MANIFEST = path.join(__dirname, '..', '..', '..', 'manifest.json');
+/* The tests' own manifest: the repo's, with three of the four scopes, so
+ * that a scope the manifest does not request exists to be refused. */
+const MANIFEST = path.join(__dirname, '..', 'test', 'fixtures',
+    'manifest-three-scopes.json');
 const SECRET = 'cb_' + crypto.randomBytes(24).toString('hex');
 
 /* Reads a request body as text. */
