@@ -420,7 +420,7 @@ api_detail(struct app *app, const struct req *req, struct resp *resp,
 {
 	struct cloud_call	 call;
 	struct cloud_err	 ce;
-	struct json_object	*out;
+	struct json_object	*out, *v;
 	struct cloud		*cl;
 	const char		*segs[3];
 
@@ -440,6 +440,14 @@ api_detail(struct app *app, const struct req *req, struct resp *resp,
 	    c->s.tok.instance_id, &call, &out, &ce)) {
 		resp_cloud_error(resp, &ce);
 		return;
+	}
+	/* Cloud does not document the detail route's envelope: take the
+	 * record itself, or the object under "data". */
+	if (json_object_object_get_ex(out, "data", &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		v = json_object_get(v);
+		json_object_put(out);
+		out = v;
 	}
 	resp_json(resp, 200, out);
 }

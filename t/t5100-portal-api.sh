@@ -116,6 +116,9 @@ test_expect_success 'detail by id; an id with other characters is a 400 and no c
 	api GET /api/v1/balances/bln_1 && expect_status 200 &&
 	test "$(jq -r .balance_id resp.body)" = bln_1 &&
 	test "$(url0)" = "/data/balances/bln_1?instance_id=inst_1" &&
+	stub_reset && stub_script "[{\"body\":{\"data\":{\"balance_id\":\"bln_2\"}}}]" &&
+	api GET /api/v1/balances/bln_2 && expect_status 200 &&
+	test "$(jq -c . resp.body)" = "{\"balance_id\":\"bln_2\"}" &&
 	stub_reset &&
 	api GET "/api/v1/balances/bln%2F..%2Fx" && expect_error 400 INVALID_FIELD id &&
 	api GET "/api/v1/balances/a%20b" && expect_error 400 INVALID_FIELD id &&

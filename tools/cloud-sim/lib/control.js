@@ -98,6 +98,9 @@ class Control {
 			return { status: 200, body: cloud.registration() };
 		case 'queue':
 			return { status: 200, body: { delay_ms: cloud.queueDelayMs } };
+		case 'connections':
+			return { status: 200, body: Object.assign({},
+			    this.sim.conns) };
 		case 'core':
 			return { status: 200, body: coreDump(cloud,
 			    params.get('instance_id') || cloud.defaultInstanceId) };

@@ -118,7 +118,11 @@ function createSimulator(opts) {
 	let port = null;
 	const origins = () => ['http://127.0.0.1:' + port,
 	    'http://localhost:' + port];
-	const sim = { cloud, gateway, faults, origins, state };
+	/* Connections that carried gateway calls, and those calls: an app
+	 * that keeps its connections warm opens one and makes many. */
+	const conns = { gateway_connections: 0, gateway_requests: 0 };
+	const counted = new WeakSet();
+	const sim = { cloud, gateway, faults, origins, state, conns };
 	const dashboard = new Dashboard(cloud, gateway, origins);
 	const control = new Control(sim);
 
@@ -133,8 +137,14 @@ function createSimulator(opts) {
 		const p = url.pathname;
 		if (Control.owns(p))
 			return control.handle(req, res, url);
-		if (isGatewayPath(p))
+		if (isGatewayPath(p)) {
+			conns.gateway_requests++;
+			if (!counted.has(req.socket)) {
+				counted.add(req.socket);
+				conns.gateway_connections++;
+			}
 			return gateway.handle(req, res, url);
+		}
 		if (Dashboard.owns(p))
 			return dashboard.handle(req, res, url);
 		return sendJson(res, 404, { error: 'not found',

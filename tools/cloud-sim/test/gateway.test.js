@@ -673,3 +673,27 @@ test('an oversized body is refused with 413', async (t) => {
 	    '{"name":"' + 'x'.repeat(1024 * 1024 + 10) + '"}');
 	assert.ok(r.status === 413 || r.error, 'not refused');
 });
+
+test('/_sim/connections counts the connections gateway calls came on',
+    async (t) => {
+	const { env, i } = await fixture(t);
+	const http = require('node:http');
+	const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+	t.after(() => agent.destroy());
+	const before = (await env.get('/_sim/connections')).body;
+	const one = (a) => new Promise((resolve, reject) => {
+		http.get(env.base + i.q('/data/ledgers'), { agent: a,
+		    headers: { Authorization: 'Bearer ' + i.key } }, (res) => {
+			res.resume();
+			res.on('end', () => resolve(res.statusCode));
+		}).on('error', reject);
+	});
+	for (let n = 0; n < 5; n++)
+		assert.equal(await one(agent), 200);
+	/* Without an agent: a connection each. */
+	assert.equal(await one(false), 200);
+	assert.equal(await one(false), 200);
+	const after = (await env.get('/_sim/connections')).body;
+	assert.equal(after.gateway_requests - before.gateway_requests, 7);
+	assert.equal(after.gateway_connections - before.gateway_connections, 3);
+});
