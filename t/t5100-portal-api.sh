@@ -40,7 +40,7 @@ test_expect_success 'context: granted, not granted, ignored scopes and the expir
 	api GET /api/v1/context && test "$(jq -c .not_granted_permissions resp.body)" = "[]"
 '
 
-test_expect_success 'the scopes the app knows it requests are exactly the manifest'''s' '
+test_expect_success 'the scopes the app knows it requests are exactly the manifest'\''s' '
 	api_ro GET /api/v1/context &&
 	jq -c "[.granted_permissions[], .not_granted_permissions[]] | sort" resp.body > ours &&
 	jq -c ".permissions | sort" "$top_srcdir/manifest.json" > manifest &&
