@@ -67,7 +67,9 @@ doctor_keys(struct doctor *d)
 			    "\"%s rotate-keys\"", (long long)k[i].n, k[i].kid,
 			    d->ctl);
 	}
-	if (!bad)
+	if (n == 0)
+		finding(d, SEV_OK, "sealed secrets: none stored yet");
+	else if (!bad)
 		finding(d, SEV_OK, "sealed secrets: all %lld under the current "
 		    "master_key %s%s", current, cf->keys[0].id, cf->nkeys > 1 ?
 		    "; old_master_keys may be dropped" : "");
