@@ -171,30 +171,33 @@ test_expect_success_here 'setup: stripe-syncd idling' '
 	wait_for 1 "stripe-syncd ready"
 '
 
-test_expect_success 'stripe-syncd reloads on SIGHUP and keeps running' '
+# syncd_hup N LEVEL MESSAGE: SIGHUP stripe-syncd, wait until the log has N
+# lines "LEVEL: reload: configuration $CONF MESSAGE" from it, and check that
+# it still runs.
+syncd_hup() {
 	kill -HUP "$SYNCD" &&
-	wait_for 1 "stripe-syncd\[$SYNCD\] info: reload: configuration $CONF loaded$" &&
+	wait_for "$1" "stripe-syncd\[$SYNCD\] $2: reload: configuration $CONF $3" &&
 	test "$(test_running stripe-syncd "$SYNCD")" = "$SYNCD"
+}
+
+test_expect_success 'stripe-syncd reloads on SIGHUP and keeps running' '
+	syncd_hup 1 info "loaded$"
 '
 
 test_expect_success 'stripe-syncd refuses a broken configuration on reload, naming the key' '
 	test_when_finished "cp good.conf \"$CONF\"" &&
 	sed "/^master_key =/d" good.conf > "$CONF" &&
-	kill -HUP "$SYNCD" &&
-	wait_for 1 "stripe-syncd\[$SYNCD\] error: reload: configuration $CONF refused, nothing changed: master_key: missing" &&
-	test "$(test_running stripe-syncd "$SYNCD")" = "$SYNCD"
+	syncd_hup 1 error "refused, nothing changed: master_key: missing"
 '
 
 test_expect_success 'stripe-syncd opens the new database when db_path changes, and refuses one it cannot serve' '
 	test_when_finished "cp good.conf \"$CONF\"" &&
 	sed "s#^db_path = .*#db_path = $TRASH/none.sqlite#" good.conf > "$CONF" &&
-	kill -HUP "$SYNCD" &&
-	wait_for 2 "stripe-syncd\[$SYNCD\] error: reload: configuration $CONF refused" &&
+	syncd_hup 2 error refused &&
 	ls -l /proc/$SYNCD/fd | grep -q "/db.sqlite$" &&
 	sed "s#^db_path = .*#db_path = $TRASH/db2.sqlite#" good.conf > "$CONF" &&
 	stripe-syncctl --config "$CONF" migrate >/dev/null &&
-	kill -HUP "$SYNCD" &&
-	wait_for 1 "stripe-syncd\[$SYNCD\] info: reload: configuration $CONF loaded; database reopened" &&
+	syncd_hup 1 info "loaded; database reopened" &&
 	ls -l /proc/$SYNCD/fd | grep -q "/db2.sqlite$" &&
 	! ls -l /proc/$SYNCD/fd | grep -q "/db.sqlite$"
 '
