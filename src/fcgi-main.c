@@ -308,9 +308,10 @@ serve(const struct conf *cf, int ready_fd)
 	 */
 	stop_signals(&stopset);
 	sigprocmask(SIG_BLOCK, &stopset, &waitmask);
-	for (rc = 0; rc < (int)NSIG; rc++)
-		if (sigismember(&stopset, rc) == 1)
-			sigdelset(&waitmask, rc);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGQUIT);
+	sigdelset(&waitmask, SIGHUP);
 	if ((rc = fcntl(0, F_GETFL)) == -1 ||
 	    fcntl(0, F_SETFL, rc | O_NONBLOCK) == -1) {
 		log_error("making the listening socket non-blocking: %s",

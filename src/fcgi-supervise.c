@@ -66,6 +66,7 @@ struct super {
 	int		 have_prev;
 	unsigned	 gen;		/* generation of *cf */
 	unsigned	 prevgen;
+	unsigned	 gens;		/* generations handed out */
 	const char	*path;		/* the file a reload reads */
 	int		 must_exist;
 	worker_fn	 fn;
@@ -275,7 +276,7 @@ reload(struct super *s)
 	} else
 		conf_free(s->cf);
 	*s->cf = ncf;
-	s->gen++;
+	s->gen = ++s->gens;
 	log_init(PROGNAME, s->cf->log_file, s->cf->log_level);
 	log_info("reload: configuration %s loaded; replacing %d workers",
 	    s->path, s->n);
@@ -442,7 +443,8 @@ sleep_ms(const struct super *s)
 	int	 i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->slots[i].pid == 0 && s->slots[i].due - now < ms)
+		if (s->slots[i].pid == 0 && s->slots[i].due - now < ms &&
+		    (s->pend == 0 || s->pend_slot != i))
 			ms = s->slots[i].due - now;
 	if (s->pend != 0 && s->pend_deadline - now < ms)
 		ms = s->pend_deadline - now;
