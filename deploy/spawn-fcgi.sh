@@ -20,7 +20,10 @@
 #   WORKERS=4 exec /usr/local/share/stripe-sync/deploy/spawn-fcgi.sh
 #
 # SIGTERM to it lets every worker finish the request in hand and stops the
-# pool.  To add workers: raise WORKERS and restart it.
+# pool.  SIGHUP reloads the configuration, replacing the workers one at a
+# time without dropping a request; SIGTTIN and SIGTTOU add and remove a
+# worker until the next start (see stripe-sync.fcgi(8), SIGNALS).  To
+# change the number for good: raise WORKERS and restart it.
 #
 # Do not use "spawn-fcgi -F N" for production: spawn-fcgi forks the
 # children and exits, nobody watches them, and a crashed worker is gone for

@@ -6,18 +6,19 @@
  * request at a time with FCGX_Accept_r.  The life of a request: read the
  * parameters and at most BODY_MAX bytes of body, route, write the answer
  * with the headers every response carries, log one line.  Scale by
- * running more processes (spawn-fcgi -F, or systemd instances).
+ * running more processes: --workers N (the supervisor of
+ * fcgi-supervise.c), or systemd instances.
  */
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -28,15 +29,12 @@
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
+#include "fcgi-supervise.h"
 #include "http.h"
 #include "log.h"
 #include "proc.h"
 #include "util.h"
 #include "valid.h"
-
-#define WORKERS_MAX	256
-#define RETRY_MIN_MS	1000.0	/* first wait before refilling a slot */
-#define RETRY_MAX_MS	8000.0	/* the wait doubles up to this */
 
 /* Exit statuses (shared with stripe-syncd and stripe-syncctl). */
 #define EXIT_RUNTIME	1
@@ -61,26 +59,31 @@ fault_exit(enum db_fault f)
 }
 
 static volatile sig_atomic_t stopping;
-static volatile sig_atomic_t idle;
 
 /*
- * SIGTERM and SIGINT in a worker: finish the request in hand, then leave.
- * The signals are blocked while a request is handled (a body read is
- * never cut short); they are let in only around FCGX_Accept_r.  Closing
- * the listening socket there makes a pending or about-to-start accept(2)
- * fail at once, so the worker cannot sleep on through a stop.
+ * SIGTERM, SIGINT and SIGQUIT in a worker (and SIGHUP in one that serves
+ * alone): finish the request in hand, then leave.  The signals are
+ * blocked everywhere but in the ppoll(2) that waits for a connection (see
+ * serve()), so they never cut short a body read, nor libfcgi between its
+ * accept(2) and its first read, where an interrupted select(2) would make
+ * it drop the connection.
  */
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	if (idle)
-		close(0);
 }
 
+/*
+ * A worker's dispositions.  Alone (supervised 0), SIGHUP stops it like
+ * SIGTERM: a service manager that restarts it (Restart=always) starts it
+ * on the new configuration.  Under the supervisor, SIGHUP is the
+ * supervisor's to act on, and is ignored.  SIGUSR1, SIGUSR2, SIGTTIN and
+ * SIGTTOU, whose defaults would kill or stop the process, are ignored.
+ */
 static void
-catch_stop_signals(void)
+catch_signals(int supervised)
 {
 	struct sigaction sa;
 
@@ -89,15 +92,26 @@ catch_stop_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	if (supervised)
+		signal(SIGHUP, SIG_IGN);
+	else
+		sigaction(SIGHUP, &sa, NULL);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 }
 
-/* SIGTERM and SIGINT, the signals that stop us. */
+/* The signals that stop a worker. */
 static void
 stop_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGHUP);
 }
 
 /*
@@ -233,10 +247,12 @@ write_resp(FCGX_Request *r, const struct req *req, const struct resp *rs)
 
 /*
  * One worker: open the database (after any fork), serve requests until
- * told to stop.  Returns the exit status.
+ * told to stop.  Once it is about to accept its first connection it
+ * writes one byte to ready_fd and closes it, unless ready_fd is -1.
+ * Returns the exit status.
  */
 static int
-serve(const struct conf *cf)
+serve(const struct conf *cf, int ready_fd)
 {
 	struct app	 app;
 	struct db	*db;
@@ -248,7 +264,8 @@ serve(const struct conf *cf)
 	char		 err[512], path[2048];
 	char		*body;
 	double		 t0;
-	sigset_t	 stopset;
+	struct pollfd	 lfd;
+	sigset_t	 stopset, waitmask;
 	size_t		 nread;
 	enum db_fault	 fault;
 	int		 rc, ret = 0, incomplete, moved;
@@ -276,21 +293,55 @@ serve(const struct conf *cf)
 	FCGX_InitRequest(&r, 0, 0);
 	log_info("worker ready (database %s, journal %s)", cf->db_path,
 	    db_journal_mode());
+	if (ready_fd != -1) {
+		if (write(ready_fd, "r", 1) != 1)
+			log_warn("telling the supervisor this worker is ready: "
+			    "%s", strerror(errno));
+		close(ready_fd);
+	}
 
+	/*
+	 * Wait for a connection in ppoll(2), the one place the stop signals
+	 * are let in, then take it with FCGX_Accept_r.  The socket is
+	 * shared by every worker and made non-blocking (accepted
+	 * connections do not inherit that), so a worker that loses the race
+	 * for a connection gets EAGAIN and waits again instead of sleeping
+	 * in accept(2) with its stop signals blocked.
+	 */
 	stop_signals(&stopset);
-	sigprocmask(SIG_BLOCK, &stopset, NULL);
+	sigprocmask(SIG_BLOCK, &stopset, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGQUIT);
+	sigdelset(&waitmask, SIGHUP);
+	if ((rc = fcntl(0, F_GETFL)) == -1 ||
+	    fcntl(0, F_SETFL, rc | O_NONBLOCK) == -1) {
+		log_error("making the listening socket non-blocking: %s",
+		    strerror(errno));
+		free(body);
+		db_close(db);
+		return 1;
+	}
 	for (;;) {
-		idle = 1;
-		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
-		rc = stopping ? -1 : FCGX_Accept_r(&r);
-		sigprocmask(SIG_BLOCK, &stopset, NULL);
-		idle = 0;
+		if (stopping)
+			break;
+		lfd.fd = 0;
+		lfd.events = POLLIN;
+		if (ppoll(&lfd, 1, NULL, &waitmask) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("waiting for a connection failed: %s",
+			    strerror(errno));
+			ret = 1;
+			break;
+		}
+		if ((rc = FCGX_Accept_r(&r)) == -EAGAIN ||
+		    rc == -EWOULDBLOCK || rc == -EINTR)
+			continue;
 		if (rc < 0) {
-			if (!stopping) {
-				log_error("accepting a connection failed: %s",
-				    strerror(errno));
-				ret = 1;
-			}
+			log_error("accepting a connection failed: %s",
+			    rc > -4096 ? strerror(-rc) : "libfcgi");
+			ret = 1;
 			break;
 		}
 
@@ -356,141 +407,12 @@ serve(const struct conf *cf)
 	return ret;
 }
 
-/*
- * Fork one worker with the signal mask the supervisor started with;
- * returns its pid, or -1.
- */
-static pid_t
-spawn(const struct conf *cf, const sigset_t *mask)
-{
-	pid_t	 pid;
-
-	if ((pid = fork()) == -1) {
-		log_error("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, mask, NULL);
-		_exit(serve(cf));
-	}
-	return pid;
-}
-
-/*
- * The supervisor: fork n workers that share the FastCGI socket on
- * standard input, replace any that dies, and on SIGTERM or SIGINT pass
- * the signal on and wait for them.  It never opens the database itself,
- * so no connection crosses a fork.
- *
- * Every signal it cares about (TERM, INT, CHLD) stays blocked and is taken
- * with sigtimedwait(), so none is lost while it forks, logs or waits out a
- * pause.  A slot whose worker died within a second of its start, or whose
- * fork failed, is filled again only after a wait that starts at a second
- * and doubles with each such death up to RETRY_MAX_MS, so an unwritable
- * database or a full process table does not become a fork loop, and the
- * pool heals by itself within seconds once the fault is mended.
- */
+/* A worker under the supervisor (see fcgi-supervise.c). */
 static int
-supervise(const struct conf *cf, int n)
+supervised_worker(const struct conf *cf, int ready_fd)
 {
-	pid_t		 pids[WORKERS_MAX], pid;
-	double		 born[WORKERS_MAX], due[WORKERS_MAX], pause[WORKERS_MAX],
-			 now, wait_ms;
-	sigset_t	 set, orig;
-	struct timespec	 ts;
-	int		 i, sig, status, live = 0, forwarded = 0;
-
-	/* SIGCHLD may come to us ignored from whoever exec'd us: then
-	 * dead workers would be reaped behind our back. */
-	signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &orig);
-	sigdelset(&orig, SIGTERM);
-	sigdelset(&orig, SIGINT);
-	sigdelset(&orig, SIGCHLD);
-
-	for (i = 0; i < n; i++) {
-		pids[i] = 0;
-		due[i] = 0;
-		pause[i] = 0;
-	}
-	log_info("supervising %d workers", n);
-
-	for (;;) {
-		/* Reap. */
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (i = 0; i < n && pids[i] != pid; i++)
-				continue;
-			if (i == n)
-				continue;
-			pids[i] = 0;
-			live--;
-			if (stopping)
-				continue;
-			if (WIFSIGNALED(status))
-				log_warn("worker %d killed by signal %d; "
-				    "replacing it", (int)pid,
-				    WTERMSIG(status));
-			else
-				log_warn("worker %d exited with status %d; "
-				    "replacing it", (int)pid,
-				    WEXITSTATUS(status));
-			now = util_monotonic_ms();
-			if (now - born[i] < RETRY_MIN_MS) {
-				pause[i] = pause[i] == 0 ? RETRY_MIN_MS :
-				    pause[i] * 2 > RETRY_MAX_MS ?
-				    RETRY_MAX_MS : pause[i] * 2;
-				due[i] = now + pause[i];
-			} else {
-				pause[i] = 0;
-				due[i] = now;
-			}
-		}
-
-		if (stopping) {
-			if (!forwarded) {
-				for (i = 0; i < n; i++)
-					if (pids[i] > 0)
-						kill(pids[i], SIGTERM);
-				forwarded = 1;
-			}
-			if (live == 0)
-				break;
-		} else {
-			/* Fill every empty slot that is due. */
-			now = util_monotonic_ms();
-			for (i = 0; i < n; i++) {
-				if (pids[i] > 0 || due[i] > now)
-					continue;
-				born[i] = now;
-				if ((pids[i] = spawn(cf, &orig)) > 0)
-					live++;
-				else {
-					pids[i] = 0;
-					due[i] = now + RETRY_MIN_MS;
-				}
-			}
-		}
-
-		/* Sleep until a signal or the next slot falls due. */
-		wait_ms = 1000.0;
-		now = util_monotonic_ms();
-		for (i = 0; i < n && !stopping; i++)
-			if (pids[i] == 0 && due[i] - now < wait_ms)
-				wait_ms = due[i] - now;
-		if (wait_ms < 1.0)
-			wait_ms = 1.0;
-		ts.tv_sec = (time_t)(wait_ms / 1000.0);
-		ts.tv_nsec = (long)((wait_ms - ts.tv_sec * 1000.0) * 1e6);
-		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGTERM || sig == SIGINT)
-			stopping = 1;
-	}
-	log_info("supervisor stopping");
-	return 0;
+	catch_signals(1);
+	return serve(cf, ready_fd);
 }
 
 int
@@ -505,11 +427,11 @@ main(int argc, char *argv[])
 	};
 	struct conf	 cf;
 	struct db	*db;
-	const char	*cfgopt = NULL;
+	const char	*cfgopt = NULL, *cfpath;
 	char		 err[512], *end;
 	enum db_fault	 fault;
 	long		 workers = 0;
-	int		 c, rc;
+	int		 c, rc, must_exist;
 
 	while ((c = getopt_long(argc, argv, "c:w:hV", lopts, NULL)) != -1)
 		switch (c) {
@@ -542,9 +464,9 @@ main(int argc, char *argv[])
 		return 2;
 	}
 
-	if (!conf_load(&cf, conf_path(cfgopt),
-	    cfgopt != NULL || getenv("STRIPE_SYNC_CONF") != NULL,
-	    err, sizeof(err))) {
+	cfpath = conf_path(cfgopt);
+	must_exist = cfgopt != NULL || getenv("STRIPE_SYNC_CONF") != NULL;
+	if (!conf_load(&cf, cfpath, must_exist, err, sizeof(err))) {
 		fprintf(stderr, "stripe-sync.fcgi: configuration: %s\n", err);
 		return 3;
 	}
@@ -563,10 +485,11 @@ main(int argc, char *argv[])
 	}
 	/* A client gone mid-answer must not kill the worker. */
 	signal(SIGPIPE, SIG_IGN);
-	catch_stop_signals();
 
-	if (workers == 0)
-		rc = serve(&cf);
+	if (workers == 0) {
+		catch_signals(0);
+		rc = serve(&cf, -1);
+	}
 	else if ((db = db_connect(cf.db_path, DB_SERVE, &fault, err,
 	    sizeof(err))) == NULL && fault_exit(fault) == EXIT_SCHEMA) {
 		/* Refuse now rather than fork workers that would: this one
@@ -581,7 +504,8 @@ main(int argc, char *argv[])
 			log_warn("the database cannot be served yet; the "
 			    "workers will retry: %s", err);
 		db_close(db);
-		rc = no_listen_socket() ? 1 : supervise(&cf, (int)workers);
+		rc = no_listen_socket() ? 1 : supervise(&cf, cfpath,
+		    must_exist, (int)workers, supervised_worker);
 	}
 
 	curl_global_cleanup();

@@ -4,8 +4,9 @@
  * It will claim queued sync runs from the database with a lease and run
  * them, resuming from a stored cursor after a crash.  This version has no
  * job kinds yet: it validates the configuration and the database, says
- * plainly that it has nothing to run, and idles until SIGTERM or SIGINT,
- * checking every 30 seconds that the database is still usable.
+ * plainly that it has nothing to run, and idles until SIGTERM, SIGINT or
+ * SIGQUIT, checking every 30 seconds that the database is still usable.
+ * SIGHUP reloads the configuration.
  */
 #include "config.h"
 
@@ -38,8 +39,9 @@ enum exitcode {
 
 static volatile sig_atomic_t	 got_stop;
 static volatile sig_atomic_t	 got_alarm;
+static volatile sig_atomic_t	 got_hup;
 
-/* SIGTERM, SIGINT: ask the idle loop to stop. */
+/* SIGTERM, SIGINT, SIGQUIT: ask the idle loop to stop. */
 static void
 on_stop(int sig)
 {
@@ -55,6 +57,14 @@ on_alarm(int sig)
 	got_alarm = 1;
 }
 
+/* SIGHUP: ask the idle loop to reload the configuration. */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
 /* Print the usage summary to f. */
 static void
 usage(FILE *f)
@@ -68,10 +78,10 @@ usage(FILE *f)
 }
 
 /*
- * Install the handlers for SIGTERM, SIGINT and SIGALRM (without
- * SA_RESTART) and block the three signals, so they are only delivered
- * inside sigsuspend().  The mask to wait with goes into *waitmask.
- * Returns 1 on success, 0 on failure (errno set).
+ * Install the handlers for SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGALRM
+ * (without SA_RESTART) and block those signals, so they are only
+ * delivered inside sigsuspend().  The mask to wait with goes into
+ * *waitmask.  Returns 1 on success, 0 on failure (errno set).
  */
 static int
 signals_setup(sigset_t *waitmask)
@@ -84,7 +94,11 @@ signals_setup(sigset_t *waitmask)
 	sa.sa_flags = 0;
 	sa.sa_handler = on_stop;
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGQUIT, &sa, NULL) == -1)
+		return 0;
+	sa.sa_handler = on_hup;
+	if (sigaction(SIGHUP, &sa, NULL) == -1)
 		return 0;
 	sa.sa_handler = on_alarm;
 	if (sigaction(SIGALRM, &sa, NULL) == -1)
@@ -93,25 +107,77 @@ signals_setup(sigset_t *waitmask)
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGALRM);
 	if (sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
 		return 0;
 	sigdelset(waitmask, SIGTERM);
 	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGQUIT);
+	sigdelset(waitmask, SIGHUP);
 	sigdelset(waitmask, SIGALRM);
 	return 1;
 }
 
 /*
- * Wait for SIGTERM or SIGINT, checking the database every PING_INTERVAL
- * seconds.  A failing check is logged once when the database becomes
+ * SIGHUP: read path again.  A configuration that does not validate, would
+ * have us run as root unasked, or names a db_path that cannot be served is
+ * logged and changes nothing.  A good one replaces *cf, the log is opened
+ * again as it says, and the database too if db_path changed (*db then is
+ * the new connection).
+ */
+static void
+reload(struct conf *cf, struct db **db, const char *path, int must_exist)
+{
+	struct conf	 ncf;
+	struct db	*ndb = NULL;
+	enum db_fault	 fault;
+	char		 err[512];
+	int		 newdb;
+
+	if (!conf_load(&ncf, path, must_exist, err, sizeof(err))) {
+		log_error("reload: configuration %s refused, nothing changed: "
+		    "%s", path, err);
+		return;
+	}
+	if (!proc_lockdown(&ncf, PROGNAME, err, sizeof(err))) {
+		log_error("reload: configuration %s refused, nothing changed: "
+		    "%s", path, err);
+		conf_free(&ncf);
+		return;
+	}
+	newdb = strcmp(ncf.db_path, cf->db_path) != 0;
+	if (newdb && (ndb = db_connect(ncf.db_path, DB_SERVE, &fault, err,
+	    sizeof(err))) == NULL) {
+		log_error("reload: configuration %s refused, nothing changed: "
+		    "%s", path, err);
+		conf_free(&ncf);
+		return;
+	}
+	if (newdb) {
+		db_close(*db);
+		*db = ndb;
+	}
+	conf_free(cf);
+	*cf = ncf;
+	log_init(PROGNAME, cf->log_file, cf->log_level);
+	log_info("reload: configuration %s loaded%s", path,
+	    newdb ? "; database reopened" : "");
+}
+
+/*
+ * Wait for SIGTERM, SIGINT or SIGQUIT, checking the database every
+ * PING_INTERVAL seconds and reloading the configuration on SIGHUP (see
+ * reload(); *cf and *db may change).  A failing check is logged once when the database becomes
  * unusable and once when it recovers.  A database deleted or replaced
  * under us cannot recover on this connection: returns EXIT_DB_FAULT then
  * (the service manager starts us again on the current file), else
  * EXIT_OK once told to stop.
  */
 static int
-idle(struct db *db, const sigset_t *waitmask)
+idle(struct conf *cf, struct db **db, const char *path, int must_exist,
+    const sigset_t *waitmask)
 {
 	enum db_fault	 f;
 	int		 healthy = 1;
@@ -121,10 +187,14 @@ idle(struct db *db, const sigset_t *waitmask)
 		sigsuspend(waitmask);
 		if (got_stop)
 			break;
+		if (got_hup) {
+			got_hup = 0;
+			reload(cf, db, path, must_exist);
+		}
 		if (!got_alarm)
 			continue;
 		got_alarm = 0;
-		if ((f = db_check(db)) == DB_FAULT_MOVED) {
+		if ((f = db_check(*db)) == DB_FAULT_MOVED) {
 			log_error("the database file was deleted or replaced "
 			    "since %s opened it: exiting so that a restart "
 			    "opens the current file", PROGNAME);
@@ -134,7 +204,7 @@ idle(struct db *db, const sigset_t *waitmask)
 		if (f != DB_FAULT_NONE) {
 			if (healthy)
 				log_error("database became unusable (%s): %s",
-				    db_fault_names[f], db_errmsg(db));
+				    db_fault_names[f], db_errmsg(*db));
 			healthy = 0;
 		} else if (!healthy) {
 			log_info("database usable again");
@@ -238,7 +308,7 @@ main(int argc, char *argv[])
 
 	log_info("%s ready: no job kinds in this version (sync runs arrive "
 	    "with the sync issue); idle", PROGNAME);
-	rc = idle(db, &waitmask);
+	rc = idle(&cf, &db, path, must_exist, &waitmask);
 	log_info("%s stopping", PROGNAME);
 out:
 	if (db != NULL)

@@ -112,13 +112,13 @@ test_expect_success 'uninstall naming another instance is refused and changes no
 '
 
 test_expect_success 'a stale uninstall redelivered after a reinstall is a duplicate; the install stays' '
-	before=$(sql "SELECT status, generation, api_key_kid, api_key_sealed FROM installs WHERE installed_app_id = '\''instapp_1'\''") &&
+	before=$(sql "SELECT status, generation, api_key_kid, hex(api_key_sealed) FROM installs WHERE installed_app_id = '\''instapp_1'\''") &&
 	test "$(echo "$before" | cut -d"|" -f1,2)" = "active|2" &&
 	uninstall_event un.json instapp_1 &&
 	fcgi_req POST "$CB" un.json &&
 	expect_status 200 &&
 	test "$(jq -r .duplicate resp.body)" = true &&
-	test "$(sql "SELECT status, generation, api_key_kid, api_key_sealed FROM installs WHERE installed_app_id = '\''instapp_1'\''")" = "$before"
+	test "$(sql "SELECT status, generation, api_key_kid, hex(api_key_sealed) FROM installs WHERE installed_app_id = '\''instapp_1'\''")" = "$before"
 '
 
 test_expect_success 'an install of another install with a used key is 409 and stores nothing' '

@@ -3,38 +3,6 @@ test_description='stripe-sync.fcgi --workers: a supervisor replaces a killed wor
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/fcgi.sh"
 
-# wait_for COUNT PATTERN: until app.log has COUNT lines matching PATTERN.
-wait_for() {
-	_n=0
-	while [ "$(grep -c -e "$2" app.log)" -lt "$1" ]; do
-		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "timed out waiting for $1 x '$2'"; cat app.log; return 1; }
-		sleep 0.01
-	done
-}
-
-# spawn-fcgi -n binds the socket and execs the supervisor in its place.
-# setsid gives it and its workers a process group of their own (its pid),
-# so that stop_supervisors finds every process it started, also workers a
-# dead supervisor left behind.
-SUPERVISORS="$FCGI_DIR/supervisors"
-start_supervisor() {
-	setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- "$top_builddir/stripe-sync.fcgi" \
-		--config "$CONF" --workers 3 >>spawn.log 2>&1 &
-	MASTER=$!
-	echo "$MASTER" >> "$SUPERVISORS"
-}
-
-# stop_supervisors: stop every supervisor started here and all its workers,
-# whatever state a failed test left them in.  Run at exit, and by each
-# test that starts its own.
-stop_supervisors() {
-	for _g in $(cat "$SUPERVISORS" 2>/dev/null); do
-		test_stop "$CONF" -g "$_g"
-	done
-	rm -f "$SUPERVISORS"
-}
-test_at_exit stop_supervisors
-
 test_expect_success_here 'setup: supervisor with 3 workers under spawn-fcgi -n' '
 	fcgi_setup &&
 	start_supervisor &&
