@@ -35,12 +35,16 @@ wait_log() {
 start_pool() {
 	rm -f "$FCGI_SOCK"
 	# shellcheck disable=SC2086
-	"$SPAWN_FCGI" -n -s "$FCGI_SOCK" $SPAWN_AS -- "$top_builddir/stripe-sync.fcgi" \
+	# setsid: a group of its own, which the exit hook stops whole.
+	setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" $SPAWN_AS -- "$top_builddir/stripe-sync.fcgi" \
 		--config "$CONF" --workers 2 >>"$D/spawn.log" 2>&1 &
 	echo $! > "$FCGI_PIDS"
+	POOLS="$POOLS $!"
 }
 
 wsql() { sqlite3 -batch "$DB" "$1"; }
+POOLS=
+test_at_exit 'for _g in $POOLS; do test_stop stripe-sync.fcgi -g $_g; done'
 
 test_expect_success_here 'setup: config and database owned by the workers'\'' user' '
 	test_write_config "$CONF" &&

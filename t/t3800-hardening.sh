@@ -56,21 +56,26 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 755 "$D"
 fi
 
+# The pool runs in a process group of its own (setsid): stop it whole.
+POOL=
+test_at_exit '[ -z "$POOL" ] || test_stop stripe-sync.fcgi -g $POOL'
 test_expect_success_here 'a pool of workers starts' '
 	if [ "$(id -u)" = 0 ]; then
 		sed -e "s#^db_path = .*#db_path = $D/db.sqlite#" \
 		    -e "s#^log_file = .*#log_file = $D/app.log#" "$CONF" > "$D/c.conf" &&
 		cp db.sqlite "$D/db.sqlite" &&
 		chown nobody "$D" "$D/c.conf" "$D/db.sqlite" || return 1
-		"$SPAWN_FCGI" -n -s "$FCGI_SOCK" -u nobody -g "$(id -gn nobody)" -- \
+		setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -u nobody -g "$(id -gn nobody)" -- \
 			"$top_builddir/stripe-sync.fcgi" --config "$D/c.conf" --workers 2 \
 			>>spawn.log 2>&1 &
 		echo $! > "$FCGI_PIDS"
+		POOL=$!
 		WLOG=$D/app.log
 	else
-		"$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- "$top_builddir/stripe-sync.fcgi" \
+		setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- "$top_builddir/stripe-sync.fcgi" \
 			--config "$CONF" --workers 2 >>spawn.log 2>&1 &
 		echo $! > "$FCGI_PIDS"
+		POOL=$!
 		WLOG=$TRASH/app.log
 	fi &&
 	n=0 && while [ "$(grep -c "worker ready" "$WLOG" 2>/dev/null)" -lt 2 ]; do

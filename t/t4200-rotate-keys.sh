@@ -56,11 +56,17 @@ test_expect_success_here 'a worker still on the old configuration seals under th
 	KID_B=$(cat kid_b) &&
 	sed "/^old_master_keys/d; s#^master_key = .*#master_key = $KEY_A#" "$CONF" > stale.conf &&
 	chmod 600 stale.conf &&
-	fcgi_stop && CONF="$TRASH/stale.conf" fcgi_start 1 &&
+	MAIN_CONF=$CONF && fcgi_stop &&
+	CONF="$TRASH/stale.conf" && fcgi_start 1 &&
 	install_event ev.json instapp_stale blnk_stale_key_000000000 &&
-	fcgi_req POST "$CB" ev.json && expect_status 200 &&
+	fcgi_req POST "$CB" ev.json && expect_status 200;
+	_r=$?
+	# Whatever happened, stop the stale worker and go back to the real
+	# configuration (fcgi_stop finds workers by their config path).
+	fcgi_stop; CONF=$MAIN_CONF
+	test $_r = 0 &&
 	test "$(sql "SELECT api_key_kid FROM installs WHERE installed_app_id = '\''instapp_stale'\''")" = "$KID_A" &&
-	fcgi_stop && fcgi_start 2
+	fcgi_start 2
 '
 
 test_expect_success 'doctor fails on a secret under the old key, naming it and the fix' '
