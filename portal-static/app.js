@@ -738,8 +738,40 @@
 		return el("h2", { tabindex: "-1", text: text });
 	}
 
+	/*
+	 * Show "Loading what..." in a new part of box, then the answer of
+	 * request (a promise of api()'s result, or of an array of them, the
+	 * first deciding): render(body, r) when it succeeded, else a notice
+	 * with Try again.  An answer that comes after the user moved on is
+	 * dropped.
+	 */
+	function load(box, seq, what, request, render, failed) {
+		var body = el("div", { class: "load", "aria-busy": "true" },
+		    el("p", { class: "loading", text: "Loading " + what +
+			"\u2026" }));
+
+		box.appendChild(body);
+		request.then(function (rs) {
+			var r = Array.isArray(rs) ? rs[0] : rs;
+
+			if (seq !== S.seq || S.over)
+				return;
+			body.textContent = "";
+			body.removeAttribute("aria-busy");
+			if (r.ok) {
+				render(body, Array.isArray(rs) ? rs : r);
+				return;
+			}
+			if (failed)
+				failed(r);
+			body.appendChild(notice(r.error, r.status,
+			    function () { route(); }));
+			say("Could not load " + what + ".");
+		});
+	}
+
 	function listScreen(kind, params, box, seq) {
-		var L = LISTS[kind], q, body;
+		var L = LISTS[kind], q;
 
 		box.appendChild(heading(L.title));
 		if (can("data:read") !== "yes") {
@@ -753,29 +785,10 @@
 			return;
 		}
 		box.appendChild(filterForm(kind, L, params));
-		body = el("div", { class: "list-body", "aria-busy": "true" },
-		    el("p", { class: "loading", text: "Loading " + L.noun +
-			"\u2026" }));
-		box.appendChild(body);
-		api("GET", "/api/v1/" + kind + "?" + q).then(function (r) {
+		load(box, seq, L.noun, api("GET", "/api/v1/" + kind + "?" + q),
+		    function (body, r) {
 			var rows, page, size, total;
 
-			if (seq !== S.seq || S.over)
-				return;
-			body.textContent = "";
-			body.removeAttribute("aria-busy");
-			if (!r.ok) {
-				if (r.error.code === "INVALID_FILTER" ||
-				    r.error.code === "INVALID_QUERY") {
-					box.replaceChild(filterForm(kind, L, params,
-					    r.error.field, r.error.message),
-					    box.childNodes[1]);
-				}
-				body.appendChild(notice(r.error, r.status,
-				    function () { route(); }));
-				say("Could not load " + L.noun + ".");
-				return;
-			}
 			rows = Array.isArray(r.body.data) ? r.body.data : [];
 			page = r.body.page || 1;
 			size = r.body.page_size || rows.length || 20;
@@ -811,6 +824,13 @@
 			    rows.length));
 			say("Loaded " + rows.length + " " + L.noun + ", page " +
 			    page + ".");
+		}, function (r) {
+			/* A filter the server refused: say which, at it. */
+			if (r.error.code === "INVALID_FILTER" ||
+			    r.error.code === "INVALID_QUERY")
+				box.replaceChild(filterForm(kind, L, params,
+				    r.error.field, r.error.message),
+				    box.childNodes[1]);
 		});
 	}
 
@@ -892,7 +912,7 @@
 	};
 
 	function detailScreen(kind, id, box, seq) {
-		var L = LISTS[kind], body;
+		var L = LISTS[kind];
 
 		box.appendChild(el("p", { class: "crumbs" },
 		    el("a", { href: "#/" + kind, text: "\u2190 " + L.title })));
@@ -901,23 +921,10 @@
 			box.appendChild(locked("data:read"));
 			return;
 		}
-		body = el("div", { "aria-busy": "true" },
-		    el("p", { class: "loading", text: "Loading\u2026" }));
-		box.appendChild(body);
-		api("GET", "/api/v1/" + kind + "/" + encodeURIComponent(id))
-		    .then(function (r) {
+		load(box, seq, id, api("GET", "/api/v1/" + kind + "/" +
+		    encodeURIComponent(id)), function (body, r) {
 			var x;
 
-			if (seq !== S.seq || S.over)
-				return;
-			body.textContent = "";
-			body.removeAttribute("aria-busy");
-			if (!r.ok) {
-				body.appendChild(notice(r.error, r.status,
-				    function () { route(); }));
-				say("Could not load " + id + ".");
-				return;
-			}
 			x = record(r.body);
 			add(body, DETAILS[kind](x));
 			if (kind !== "ledgers")
@@ -1423,29 +1430,15 @@
 	}
 
 	function alertsScreen(box, seq) {
-		var body;
-
 		box.appendChild(heading("Alerts"));
 		if (can("alerts:read") !== "yes") {
 			box.appendChild(locked("alerts:read"));
 			return;
 		}
-		body = el("div", { "aria-busy": "true" },
-		    el("p", { class: "loading", text: "Loading alerts\u2026" }));
-		box.appendChild(body);
-		api("GET", "/api/v1/alerts").then(function (r) {
+		load(box, seq, "alerts", api("GET", "/api/v1/alerts"),
+		    function (body, r) {
 			var rows;
 
-			if (seq !== S.seq || S.over)
-				return;
-			body.textContent = "";
-			body.removeAttribute("aria-busy");
-			if (!r.ok) {
-				body.appendChild(notice(r.error, r.status,
-				    function () { route(); }));
-				say("Could not load alerts.");
-				return;
-			}
 			rows = Array.isArray(r.body) ? r.body :
 			    Array.isArray(r.body.data) ? r.body.data : [];
 			if (rows.length === 0) {
@@ -1481,8 +1474,6 @@
 	}
 
 	function alertScreen(id, box, seq) {
-		var body;
-
 		box.appendChild(el("p", { class: "crumbs" },
 		    el("a", { href: "#/alerts", text: "\u2190 Alerts" })));
 		box.appendChild(heading("Alert " + id));
@@ -1490,23 +1481,11 @@
 			box.appendChild(locked("alerts:read"));
 			return;
 		}
-		body = el("div", { "aria-busy": "true" },
-		    el("p", { class: "loading", text: "Loading\u2026" }));
-		box.appendChild(body);
-		Promise.all([api("GET", "/api/v1/alerts/" + encodeURIComponent(id)),
-		    api("GET", "/api/v1/alert-statuses")]).then(function (rs) {
+		load(box, seq, "alert " + id, Promise.all([api("GET",
+		    "/api/v1/alerts/" + encodeURIComponent(id)),
+		    api("GET", "/api/v1/alert-statuses")]), function (body, rs) {
 			var r = rs[0], a;
 
-			if (seq !== S.seq || S.over)
-				return;
-			body.textContent = "";
-			body.removeAttribute("aria-busy");
-			if (!r.ok) {
-				body.appendChild(notice(r.error, r.status,
-				    function () { route(); }));
-				say("Could not load the alert.");
-				return;
-			}
 			a = record(r.body);
 			body.appendChild(facts([["Title", a.title],
 			    ["Status", badge(a.status)],
