@@ -1,17 +1,29 @@
 /*
  * Stripe Sync portal.  Plain JavaScript, no build step, no inline script
- * (the page's Content-Security-Policy allows only scripts from this origin).
+ * or style (the page's Content-Security-Policy allows only files from this
+ * origin).  Every node is built with textContent: no data ever goes
+ * through innerHTML.
  *
- * Cloud opens this page as https://HOST/?token=<launch token>.  The token is
- * the whole session: it is read once, removed from the address bar (so it is
- * not kept in the history, a bookmark or a copied link) and then lives only
- * in this closure's memory.  No localStorage, no sessionStorage, no cookies:
- * third-party cookies are unreliable in Cloud's iframe, and storage would
- * outlive the session.  Every API call sends it as "Authorization: Bearer";
- * the server checks it on every call.
+ * The session.  Cloud opens this page as https://HOST/?token=<launch
+ * token>.  The token is taken out of the address bar before anything else
+ * (so it is not kept in the history, a bookmark or a copied link) and kept
+ * in this tab's sessionStorage, so that reloading the tab keeps the
+ * session until it expires; a new tab, another site and a closed tab never
+ * see it.  Never localStorage (it outlives the tab), never cookies
+ * (unreliable in Cloud's iframe, and sent with every request).  When the
+ * server says the session is over (expired, uninstalled, ...) or its
+ * expiry passes, the token is deleted.  Every API call goes through api(),
+ * which sends it as "Authorization: Bearer"; the server checks it on every
+ * call.
+ *
+ * Screens are chosen by the address's fragment: #/, #/ledgers?page=2,
+ * #/transactions/<id>, #/new, #/alerts/<id> ...
  */
 (function () {
 	"use strict";
+
+	var doc = window.document;
+	var STORE_KEY = "stripe-sync.session";
 
 	/* What each scope allows, as Blnk Cloud describes it. */
 	var SCOPES = [
@@ -21,9 +33,15 @@
 		["alerts:write", "Flag transactions and balances for review"]
 	];
 
-	var LAUNCH_AGAIN = "Open Stripe Sync again from your Blnk Cloud dashboard.";
+	var LAUNCH_AGAIN = "Launch the app again from Blnk Cloud.";
 
-	/* Error codes of the API (and of nginx's JSON error pages). */
+	/* Codes after which the session cannot be used again. */
+	var ENDS_SESSION = ["MISSING_TOKEN", "SESSION_EXPIRED", "TOKEN_INVALID",
+	    "APP_UNINSTALLED", "SESSION_REVOKED", "INSTALL_NOT_FOUND",
+	    "INSTANCE_MISMATCH"];
+
+	/* Error codes of the API (and of nginx's JSON error pages):
+	 * [title, what happened and what to do, may be retried]. */
 	var ERRORS = {
 		MISSING_TOKEN: ["This page needs a launch link",
 		    "Stripe Sync opens from Blnk Cloud, which gives it a " +
@@ -46,29 +64,99 @@
 		INSTANCE_MISMATCH: ["Wrong instance",
 		    "This session belongs to a different Blnk instance than " +
 		    "the installation it names. " + LAUNCH_AGAIN],
-		INSTANCE_UNAVAILABLE: ["Instance unavailable",
-		    "The Blnk instance for this installation is not " +
-		    "available right now. Try again in a few minutes."],
 		MISSING_PERMISSION: ["Permission not granted",
 		    "This installation was not granted the permission this " +
 		    "needs. Reinstall the app from Blnk Cloud and grant it."],
+		CLOUD_KEY_REVOKED: ["Instance unavailable",
+		    "Blnk Cloud no longer accepts this installation's key: it " +
+		    "was revoked, or the instance is unavailable. Reinstall " +
+		    "the app from Blnk Cloud; if that does not help, ask your " +
+		    "Blnk Cloud administrator about the instance.", true],
+		CLOUD_FORBIDDEN: ["Instance unavailable",
+		    "Blnk Cloud refused this installation access to the " +
+		    "instance. Reinstall the app from Blnk Cloud; if that does " +
+		    "not help, ask your Blnk Cloud administrator.", true],
+		CLOUD_UNREACHABLE: ["Blnk Cloud cannot be reached",
+		    "Stripe Sync could not reach Blnk Cloud. Nothing was " +
+		    "changed. Try again in a minute.", true],
+		CLOUD_TIMEOUT: ["Blnk Cloud did not answer in time",
+		    "Blnk Cloud took too long to answer. Try again in a " +
+		    "minute.", true],
+		CLOUD_TLS: ["Blnk Cloud cannot be reached",
+		    "The secure connection to Blnk Cloud failed. Try again " +
+		    "later; if it persists, tell the app's operator.", true],
+		CLOUD_RATE_LIMITED: ["Blnk Cloud is busy",
+		    "Blnk Cloud asked Stripe Sync to slow down. Wait a few " +
+		    "seconds, then try again.", true],
+		CLOUD_ERROR: ["Blnk Cloud had a problem",
+		    "Blnk Cloud could not answer this request. Try again in a " +
+		    "minute.", true],
+		CLOUD_ANSWER_TOO_LARGE: ["Answer too large",
+		    "Blnk Cloud's answer was too large to show. Narrow the " +
+		    "list with filters.", true],
+		DATABASE_UNAVAILABLE: ["Stripe Sync is not answering",
+		    "Stripe Sync could not read its records. Try again in a " +
+		    "moment.", true],
 		SERVICE_UNAVAILABLE: ["Stripe Sync is not answering",
 		    "The Stripe Sync server is busy or restarting. Try again " +
-		    "in a moment."],
+		    "in a moment.", true],
 		NETWORK: ["Cannot reach Stripe Sync",
 		    "The request did not reach the Stripe Sync server. Check " +
-		    "your connection and try again."]
+		    "your connection and try again.", true]
 	};
 
-	var token = null;
+	var S = {
+		token: null,
+		ctx: null,
+		expiresAt: 0,	/* this browser's clock, ms */
+		timer: null,
+		over: false,
+		seq: 0		/* bumped on every screen change */
+	};
 
 	function $(id) {
-		return document.getElementById(id);
+		return doc.getElementById(id);
+	}
+
+	/* --- the session ------------------------------------------------- */
+
+	/* sessionStorage, or null where the browser refuses it (some
+	 * sandboxed frames): the session then lasts as long as the page. */
+	function storage() {
+		try {
+			return window.sessionStorage || null;
+		} catch (e) {
+			return null;
+		}
+	}
+
+	function storeToken(t) {
+		var s = storage();
+
+		try {
+			if (s !== null && t !== null)
+				s.setItem(STORE_KEY, t);
+			else if (s !== null)
+				s.removeItem(STORE_KEY);
+		} catch (e) {
+			/* full or refused: memory only */
+		}
+	}
+
+	function storedToken() {
+		var s = storage();
+
+		try {
+			return s !== null ? s.getItem(STORE_KEY) : null;
+		} catch (e) {
+			return null;
+		}
 	}
 
 	/*
 	 * Take the token out of the address bar, keeping any other query
-	 * parameters and the fragment.  Returns the token or null.
+	 * parameters and the fragment.  Returns the token, "" for an empty
+	 * one, or null if the address has none.
 	 */
 	function takeToken() {
 		var params = new URLSearchParams(window.location.search);
@@ -86,136 +174,1482 @@
 		} catch (e) {
 			/* Some sandboxes forbid it; the token still works. */
 		}
-		return t ? t : null;
+		return t || "";
 	}
 
-	function show(section) {
-		["loading", "problem", "context"].forEach(function (id) {
-			$(id).hidden = (id !== section);
-		});
+	/* The session is over: forget the token and say what to do. */
+	function endSession(code, message, status) {
+		S.over = true;
+		S.token = null;
+		storeToken(null);
+		if (S.timer !== null)
+			window.clearTimeout(S.timer);
+		S.timer = null;
+		$("nav").hidden = true;
+		$("session").hidden = true;
+		problem(code, message, status);
 	}
 
-	/* Show an error state for a code (and the server's message if the code
-	 * is one we do not know). */
-	function problem(code, serverMessage, status) {
-		var e = ERRORS[code];
-
-		if (code === "SESSION_EXPIRED" || code === "TOKEN_INVALID" ||
-		    code === "APP_UNINSTALLED" || code === "INSTANCE_MISMATCH" ||
-		    code === "SESSION_REVOKED" || code === "INSTALL_NOT_FOUND")
-			token = null;	/* useless now: forget it */
-
-		$("problem-title").textContent = e ? e[0] : "Something went wrong";
-		$("problem-text").textContent = e ? e[1] :
-		    (serverMessage ? serverMessage + " " : "") +
-		    "If this persists, " + LAUNCH_AGAIN.charAt(0).toLowerCase() +
-		    LAUNCH_AGAIN.slice(1);
-		$("problem-code").textContent = code ?
-		    "Code: " + code + (status ? " (HTTP " + status + ")" : "") : "";
-		show("problem");
-	}
+	/* --- the API --------------------------------------------------- */
 
 	/*
-	 * GET a portal API path with the session token.  Resolves to
-	 * {ok, status, body} where body is the parsed JSON or null; rejects only
-	 * if the network failed.
+	 * Every call to the portal API: the bearer token, no cookies, no
+	 * referrer.  Resolves (never rejects) to {ok, status, body, error},
+	 * error being {code, message, field} when !ok.  A code that ends the
+	 * session ends it here, whoever asked.
 	 */
-	function api(path) {
-		return fetch(path, {
-			method: "GET",
+	function api(method, path, data) {
+		var init = {
+			method: method,
 			headers: {
-				"Authorization": "Bearer " + token,
+				"Authorization": "Bearer " + S.token,
 				"Accept": "application/json"
 			},
 			cache: "no-store",
 			credentials: "omit",
 			referrerPolicy: "no-referrer"
-		}).then(function (res) {
+		};
+
+		if (data !== undefined) {
+			init.headers["Content-Type"] = "application/json";
+			init.body = JSON.stringify(data);
+		}
+		return window.fetch(path, init).then(function (res) {
 			return res.text().then(function (text) {
 				var body = null;
+
 				try {
 					body = text ? JSON.parse(text) : null;
 				} catch (e) {
 					body = null;
 				}
-				return { ok: res.ok, status: res.status, body: body };
+				return answer(res.ok, res.status, body);
+			});
+		}, function () {
+			return answer(false, 0, null);
+		});
+	}
+
+	function answer(ok, status, body) {
+		var r = { ok: ok, status: status, body: body, error: null };
+		var err = body && body.error;
+
+		if (ok)
+			return r;
+		if (err && typeof err === "object" && typeof err.code === "string")
+			r.error = { code: err.code, message: err.message,
+			    field: err.field };
+		else if (status === 0)
+			r.error = { code: "NETWORK" };
+		else if (status === 502 || status === 503 || status === 504)
+			r.error = { code: "SERVICE_UNAVAILABLE" };
+		else
+			r.error = { code: "HTTP_" + status };
+		if (ENDS_SESSION.indexOf(r.error.code) !== -1 && !S.over)
+			endSession(r.error.code, r.error.message, status);
+		return r;
+	}
+
+	/* --- building the page ----------------------------------------- */
+
+	/*
+	 * el(tag, props, children...): an element.  props: "text" (its
+	 * textContent), "class", "on<event>" (a listener), and anything else
+	 * as an attribute (false/null/undefined leave it out).  Children are
+	 * nodes or strings (text); arrays are flattened; null is skipped.
+	 */
+	function el(tag, props) {
+		var e = doc.createElement(tag);
+		var k, i;
+
+		for (k in props || {}) {
+			if (!Object.prototype.hasOwnProperty.call(props, k))
+				continue;
+			if (k === "text")
+				e.textContent = props[k];
+			else if (k === "class")
+				e.className = props[k];
+			else if (k.slice(0, 2) === "on")
+				e.addEventListener(k.slice(2), props[k]);
+			else if (props[k] === true)
+				e.setAttribute(k, "");
+			else if (props[k] !== false && props[k] !== null &&
+			    props[k] !== undefined)
+				e.setAttribute(k, String(props[k]));
+		}
+		for (i = 2; i < arguments.length; i++)
+			add(e, arguments[i]);
+		return e;
+	}
+
+	function add(e, c) {
+		var i;
+
+		if (c === null || c === undefined || c === false)
+			return;
+		if (Array.isArray(c)) {
+			for (i = 0; i < c.length; i++)
+				add(e, c[i]);
+		} else if (typeof c === "string" || typeof c === "number")
+			e.appendChild(doc.createTextNode(String(c)));
+		else
+			e.appendChild(c);
+	}
+
+	function show(section) {
+		["loading", "problem", "context", "screen"].forEach(function (id) {
+			$(id).hidden = (id !== section);
+		});
+	}
+
+	function say(msg) {
+		$("status").textContent = msg;
+	}
+
+	/* The text of an error code: [title, next step, retry?]. */
+	function describe(err) {
+		var e = ERRORS[err.code];
+
+		if (err.code === "MISSING_PERMISSION" && err.message)
+			return [e[0], "This installation was not granted what " +
+			    "this needs (" + err.message + "). Reinstall the " +
+			    "app from Blnk Cloud and grant it."];
+		if (e)
+			return e;
+		return ["Something went wrong", (err.message ?
+		    err.message + ". " : "") + "If this persists, launch the " +
+		    "app again from Blnk Cloud.", false];
+	}
+
+	/* The whole-page state for a session that cannot go on. */
+	function problem(code, serverMessage, status) {
+		var d = describe({ code: code, message: serverMessage });
+
+		$("problem-title").textContent = d[0];
+		$("problem-text").textContent = d[1];
+		$("problem-code").textContent = code ?
+		    "Code: " + code + (status ? " (HTTP " + status + ")" : "") : "";
+		show("problem");
+		say(d[0] + ". " + d[1]);
+	}
+
+	/* A notice inside a screen: an error with its next step and, when
+	 * trying again may help, a button that does. */
+	function notice(err, status, retry) {
+		var d = describe(err);
+
+		return el("div", { class: "notice", role: "alert" },
+		    el("h3", { text: d[0] }),
+		    el("p", { text: d[1] }),
+		    el("p", { class: "code", text: "Code: " + err.code +
+			(status ? " (HTTP " + status + ")" : "") }),
+		    d[2] && retry ? el("button", { type: "button",
+			class: "button", onclick: retry, text: "Try again" }) :
+			null);
+	}
+
+	/* --- scopes --------------------------------------------------- */
+
+	/* "yes", "no" (requested, not granted: reinstall to grant) or
+	 * "never" (the app does not ask for it: nothing to offer). */
+	function can(scope) {
+		var c = S.ctx || {};
+
+		if ((c.granted_permissions || []).indexOf(scope) !== -1)
+			return "yes";
+		if ((c.not_granted_permissions || []).indexOf(scope) !== -1)
+			return "no";
+		return "never";
+	}
+
+	function needs(scope) {
+		return "Needs " + scope + ": reinstall the app from Blnk " +
+		    "Cloud and grant it.";
+	}
+
+	/* A screen the install may not use. */
+	function locked(scope) {
+		return el("div", { class: "notice locked" },
+		    el("h3", { text: "Not available for this installation" }),
+		    el("p", { text: needs(scope) }));
+	}
+
+	/* --- formatting ------------------------------------------------ */
+
+	function str(v) {
+		return v === null || v === undefined ? "" : String(v);
+	}
+
+	/* Minor units as a decimal at a power-of-ten precision, exactly
+	 * (string arithmetic: amounts may exceed 2^53). */
+	function money(minor, precision) {
+		var s = str(minor), p = str(precision), neg = false, d, w;
+
+		if (!/^-?[0-9]+$/.test(s) || !/^10*$/.test(p))
+			return s;
+		if (s.charAt(0) === "-") {
+			neg = true;
+			s = s.slice(1);
+		}
+		d = p.length - 1;
+		while (s.length <= d)
+			s = "0" + s;
+		w = s.slice(0, s.length - d);
+		return (neg ? "-" : "") + w + (d ? "." + s.slice(w.length) : "");
+	}
+
+	function txnAmount(t) {
+		var v = t.precise_amount !== undefined ?
+		    money(t.precise_amount, t.precision) : str(t.amount);
+
+		return v + " " + str(t.currency);
+	}
+
+	function balanceAmount(b, field) {
+		var p = b.precision || b.currency_multiplier;
+
+		if (p && p > 1)
+			return money(b[field], p) + " " + str(b.currency);
+		return str(b[field]) + " " + str(b.currency) + " (minor units)";
+	}
+
+	function when(v) {
+		var d = new Date(v);
+
+		if (!v || isNaN(d.getTime()))
+			return str(v);
+		return d.toISOString().replace("T", " ").replace(/\.\d+Z$|Z$/,
+		    " UTC");
+	}
+
+	function badge(status) {
+		var s = str(status);
+
+		return el("span", { class: "badge badge-" +
+		    s.toLowerCase().replace(/[^a-z]/g, ""), text: s || "?" });
+	}
+
+	/* A link to the detail screen of an id, when it names one. */
+	function idLink(id) {
+		var s = str(id), kind = null;
+
+		if (/^bln_/.test(s))
+			kind = "balances";
+		else if (/^txn_/.test(s))
+			kind = "transactions";
+		else if (/^ldg_|^general_ledger_id$/.test(s))
+			kind = "ledgers";
+		if (kind === null || can("data:read") !== "yes")
+			return el("span", { class: "mono", text: s || "none" });
+		return el("a", { class: "mono", href: "#/" + kind + "/" +
+		    encodeURIComponent(s), text: s });
+	}
+
+	/* --- the header and the overview ------------------------------- */
+
+	function clock(ms) {
+		var d = new Date(ms);
+
+		return d.toLocaleTimeString([], { hour: "2-digit",
+		    minute: "2-digit" });
+	}
+
+	/* Show the expiry; at the expiry, end the session here (the server
+	 * would refuse the next call anyway). */
+	function tick() {
+		var left = S.expiresAt - Date.now(), min, text;
+
+		S.timer = null;
+		if (S.over)
+			return;
+		if (left <= 0) {
+			endSession("SESSION_EXPIRED");
+			return;
+		}
+		min = Math.ceil(left / 60000);
+		text = "Session ends at " + clock(S.expiresAt) + " (in " +
+		    (min === 1 ? "1 minute" : min + " minutes") + "); then " +
+		    "launch the app again from Blnk Cloud.";
+		$("session").textContent = text;
+		$("session").className = "session" + (min <= 2 ? " soon" : "");
+		$("session").hidden = false;
+		$("expires").textContent = clock(S.expiresAt) + ", in " +
+		    (min === 1 ? "1 minute" : min + " minutes") + ". Then " +
+		    "launch the app again from Blnk Cloud.";
+		if (min === 2)
+			say("Your session ends in 2 minutes. Then launch the " +
+			    "app again from Blnk Cloud.");
+		S.timer = window.setTimeout(tick, Math.min(left,
+		    (left % 60000) || 60000));
+	}
+
+	/* The nav: hide what the app never asks for, mark what is not
+	 * granted, mark the current screen. */
+	function renderNav(current) {
+		var links = $("nav").getElementsByTagName("a");
+		var i, a, scope, st;
+
+		for (i = 0; i < links.length; i++) {
+			a = links[i];
+			scope = a.getAttribute("data-scope");
+			st = scope ? can(scope) : "yes";
+			a.parentNode.hidden = (st === "never");
+			a.className = st === "no" ? "locked" : "";
+			if (st === "no")
+				a.setAttribute("title", needs(scope));
+			else
+				a.removeAttribute("title");
+			if (a.getAttribute("data-screen") === current)
+				a.setAttribute("aria-current", "page");
+			else
+				a.removeAttribute("aria-current");
+		}
+		$("nav").hidden = false;
+	}
+
+	function action(href, label, scope) {
+		var st = scope ? can(scope) : "yes";
+
+		if (st === "never")
+			return null;
+		if (st === "no")
+			return el("span", { class: "action-off" },
+			    el("span", { class: "button", "aria-disabled": "true",
+				text: label }),
+			    el("span", { class: "hint", text: needs(scope) }));
+		return el("a", { class: "button", href: href, text: label });
+	}
+
+	function renderContext() {
+		var ctx = S.ctx, list = $("permissions"), q = $("quick");
+		var granted = ctx.granted_permissions || [];
+		var missing = ctx.not_granted_permissions || [];
+		var ignored = ctx.ignored_permissions || [];
+
+		$("instance-id").textContent = str(ctx.instance_id);
+		$("installed-app-id").textContent = str(ctx.installed_app_id);
+		list.textContent = "";
+		SCOPES.forEach(function (s) {
+			var has = granted.indexOf(s[0]) !== -1;
+			var asked = has || missing.indexOf(s[0]) !== -1;
+
+			if (!asked)
+				return;	/* never requested: nothing to offer */
+			list.appendChild(el("li", { class: has ? "granted" :
+			    "missing" },
+			    el("span", { class: "scope", text: s[0] }),
+			    el("span", { class: "state", text: has ? "Granted" :
+				"Not granted" }),
+			    el("span", { class: "what", text: s[1] +
+				(has ? "" : ". Reinstall the app from Blnk " +
+				"Cloud and grant it to use this.") })));
+		});
+		$("ignored").hidden = ignored.length === 0;
+		$("ignored").textContent = ignored.length === 0 ? "" :
+		    "Also granted, but not used by this app: " +
+		    ignored.join(", ") + ".";
+		q.textContent = "";
+		add(q, [action("#/transactions", "Transactions", "data:read"),
+		    action("#/new", "New transaction", "data:write"),
+		    action("#/alerts", "Alerts", "alerts:read")]);
+	}
+
+	/* --- lists ------------------------------------------------------ */
+
+	var ID_RE = /^[A-Za-z0-9_.:-]{1,256}$/;
+	var PARTY_RE = /^@?[A-Za-z0-9_.:-]{1,256}$/;
+	var CURRENCY_RE = /^[A-Z0-9_]{1,16}$/;
+	var DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+	var TXN_STATUSES = ["QUEUED", "APPLIED", "REJECTED", "INFLIGHT",
+	    "VOID", "COMMIT", "SCHEDULED"];
+
+	/* Filters: the parameter in the fragment, its label, the API's
+	 * filter, and the check of its value (mirroring api-data.c). */
+	function idFilter(name, label, api) {
+		return { name: name, label: label, api: api, check: ID_RE,
+		    bad: "letters, digits and _ . : - only" };
+	}
+	var FROM = { name: "from", label: "Created from", api: "created_at_gte",
+	    type: "date", check: DATE_RE, bad: "a date", suffix: "T00:00:00Z" };
+	var TO = { name: "to", label: "Created until", api: "created_at_lte",
+	    type: "date", check: DATE_RE, bad: "a date", suffix: "T23:59:59Z" };
+	var CURRENCY = { name: "currency", label: "Currency", api: "currency_eq",
+	    check: CURRENCY_RE, bad: "capital letters and digits, e.g. USD",
+	    upper: true };
+
+	var LISTS = {
+		ledgers: {
+			title: "Ledgers", idKey: "ledger_id", noun: "ledgers",
+			filters: [
+				{ name: "name", label: "Name", api: "name_eq",
+				    check: /^[^\x00-\x1f\x7f]{1,128}$/,
+				    bad: "at most 128 characters" },
+				idFilter("ledger_id", "Ledger id", "ledger_id_eq"),
+				FROM, TO
+			],
+			row: function (x) {
+				return [x.name || x.ledger_id, null,
+				    [x.ledger_id, when(x.created_at)]];
+			}
+		},
+		balances: {
+			title: "Balances", idKey: "balance_id", noun: "balances",
+			filters: [
+				idFilter("ledger_id", "Ledger id", "ledger_id_eq"),
+				CURRENCY,
+				{ name: "indicator", label: "Indicator",
+				    api: "indicator_eq", check: PARTY_RE,
+				    bad: "e.g. @stripe" },
+				idFilter("balance_id", "Balance id", "balance_id_eq"),
+				FROM, TO
+			],
+			row: function (x) {
+				return [(x.indicator || x.balance_id) + ": " +
+				    balanceAmount(x, "balance"), null,
+				    [x.balance_id, "ledger " + str(x.ledger_id)]];
+			}
+		},
+		transactions: {
+			title: "Transactions", idKey: "transaction_id",
+			noun: "transactions",
+			filters: [
+				{ name: "status", label: "Status", api: "status_eq",
+				    options: TXN_STATUSES },
+				CURRENCY,
+				{ name: "reference", label: "Reference",
+				    api: "reference_eq", check: ID_RE,
+				    bad: "letters, digits and _ . : - only" },
+				{ name: "source", label: "Source", api: "source_eq",
+				    check: PARTY_RE, bad: "a balance id or @indicator" },
+				{ name: "destination", label: "Destination",
+				    api: "destination_eq", check: PARTY_RE,
+				    bad: "a balance id or @indicator" },
+				idFilter("balance_id", "Balance id", "balance_id_eq"),
+				FROM, TO
+			],
+			row: function (x) {
+				return [txnAmount(x), x.status,
+				    [str(x.source) + " \u2192 " + str(x.destination),
+				    "ref " + str(x.reference), when(x.created_at)]];
+			}
+		}
+	};
+
+	/* The API query of a list screen's fragment parameters, or an
+	 * {field, message} for a value the server would refuse. */
+	function listQuery(L, params) {
+		var q = new URLSearchParams(), i, f, v;
+
+		q.set("page", params.get("page") || "1");
+		for (i = 0; i < L.filters.length; i++) {
+			f = L.filters[i];
+			v = params.get(f.name);
+			if (!v)
+				continue;
+			if (f.options ? f.options.indexOf(v) === -1 :
+			    !f.check.test(v))
+				return { field: f.name, message: f.bad ||
+				    "not a value this filter takes" };
+			q.set(f.api, v + (f.suffix || ""));
+		}
+		return q;
+	}
+
+	function filterForm(kind, L, params, badField, badMessage) {
+		var active = 0, fields, form;
+
+		fields = L.filters.map(function (f) {
+			var id = "f-" + f.name, v = params.get(f.name) || "";
+			var input, err = null;
+
+			if (v)
+				active++;
+			if (f.options) {
+				input = el("select", { id: id, name: f.name },
+				    el("option", { value: "", text: "Any" }),
+				    f.options.map(function (o) {
+					return el("option", { value: o, text: o,
+					    selected: o === v });
+				    }));
+			} else {
+				input = el("input", { id: id, name: f.name,
+				    type: f.type || "text", value: v,
+				    autocomplete: "off", spellcheck: "false",
+				    "aria-invalid": badField === f.name ? "true" :
+				    null, "aria-describedby": badField === f.name ?
+				    id + "-err" : null });
+			}
+			if (badField === f.name)
+				err = el("p", { class: "field-error", id: id + "-err",
+				    text: badMessage });
+			return el("div", { class: "field" },
+			    el("label", { for: id, text: f.label }), input, err);
+		});
+		form = el("form", { class: "filters-form", novalidate: true,
+		    onsubmit: function (ev) {
+			var p = new URLSearchParams(), i, f, v;
+
+			ev.preventDefault();
+			for (i = 0; i < L.filters.length; i++) {
+				f = L.filters[i];
+				v = form.elements[f.name].value.trim();
+				if (f.upper)
+					v = v.toUpperCase();
+				if (v)
+					p.set(f.name, v);
+			}
+			go("#/" + kind + (p.toString() ? "?" + p : ""));
+		    } },
+		    el("div", { class: "grid" }, fields),
+		    el("div", { class: "actions" },
+			el("button", { type: "submit", class: "button",
+			    text: "Apply filters" }),
+			active ? el("a", { href: "#/" + kind,
+			    text: "Clear filters" }) : null));
+		return el("details", { class: "filters", open: active > 0 ||
+		    badField ? true : null },
+		    el("summary", { text: "Filters" + (active ? " (" + active +
+			" active)" : "") }), form);
+	}
+
+	function pager(kind, params, page, size, total, shown) {
+		var last = total >= 0 ? Math.max(1, Math.ceil(total / size)) :
+		    null;
+		var more = last !== null ? page < last : shown === size;
+
+		function to(p) {
+			var q = new URLSearchParams(params);
+
+			q.set("page", String(p));
+			return "#/" + kind + "?" + q;
+		}
+		return el("nav", { class: "pager", "aria-label": "Pages" },
+		    page > 1 ? el("a", { href: to(page - 1), rel: "prev",
+			text: "\u2190 Previous" }) :
+			el("span", { class: "off", text: "\u2190 Previous" }),
+		    el("span", { text: "Page " + page + (last !== null ?
+			" of " + last : "") }),
+		    more ? el("a", { href: to(page + 1), rel: "next",
+			text: "Next \u2192" }) :
+			el("span", { class: "off", text: "Next \u2192" }));
+	}
+
+	function heading(text) {
+		return el("h2", { tabindex: "-1", text: text });
+	}
+
+	/*
+	 * Show "Loading what..." in a new part of box, then the answer of
+	 * request (a promise of api()'s result, or of an array of them, the
+	 * first deciding): render(body, r) when it succeeded, else a notice
+	 * with Try again.  An answer that comes after the user moved on is
+	 * dropped.
+	 */
+	function load(box, seq, what, request, render, failed) {
+		var body = el("div", { class: "load", "aria-busy": "true" },
+		    el("p", { class: "loading", text: "Loading " + what +
+			"\u2026" }));
+
+		box.appendChild(body);
+		request.then(function (rs) {
+			var r = Array.isArray(rs) ? rs[0] : rs;
+
+			if (seq !== S.seq || S.over)
+				return;
+			body.textContent = "";
+			body.removeAttribute("aria-busy");
+			if (r.ok) {
+				render(body, Array.isArray(rs) ? rs : r);
+				return;
+			}
+			if (failed)
+				failed(r);
+			body.appendChild(notice(r.error, r.status,
+			    function () { route(); }));
+			say("Could not load " + what + ".");
+		});
+	}
+
+	function listScreen(kind, params, box, seq) {
+		var L = LISTS[kind], q;
+
+		box.appendChild(heading(L.title));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		q = listQuery(L, params);
+		if (!(q instanceof URLSearchParams)) {
+			box.appendChild(filterForm(kind, L, params, q.field,
+			    q.message));
+			return;
+		}
+		box.appendChild(filterForm(kind, L, params));
+		load(box, seq, L.noun, api("GET", "/api/v1/" + kind + "?" + q),
+		    function (body, r) {
+			var rows, page, size, total;
+
+			rows = Array.isArray(r.body.data) ? r.body.data : [];
+			page = r.body.page || 1;
+			size = r.body.page_size || rows.length || 20;
+			total = typeof r.body.total === "number" ?
+			    r.body.total : -1;
+			if (rows.length === 0) {
+				body.appendChild(el("div", { class: "empty" },
+				    el("p", { text: page > 1 ? "No " + L.noun +
+					" on this page." : "No " + L.noun +
+					(params.toString().replace(/(^|&)page=\d+/,
+					"") ? " match these filters." :
+					" yet.") }),
+				    page > 1 ? el("a", { href: "#/" + kind,
+					text: "Go to the first page" }) : null));
+				say("No " + L.noun + " to show.");
+				return;
+			}
+			body.appendChild(el("p", { class: "hint", text: (total >= 0 ?
+			    total + " " + L.noun + " in all" :
+			    rows.length + " " + L.noun + " shown") + "." }));
+			body.appendChild(el("ul", { class: "rows" },
+			    rows.map(function (x) {
+				var v = L.row(x), id = str(x[L.idKey]);
+
+				return el("li", null, el("a", { href: "#/" + kind +
+				    "/" + encodeURIComponent(id) },
+				    el("span", { class: "row-title" }, v[0],
+					v[1] ? [" ", badge(v[1])] : null),
+				    el("span", { class: "row-meta",
+					text: v[2].join(" \u00b7 ") })));
+			    })));
+			body.appendChild(pager(kind, params, page, size, total,
+			    rows.length));
+			say("Loaded " + rows.length + " " + L.noun + ", page " +
+			    page + ".");
+		}, function (r) {
+			/* A filter the server refused: say which, at it. */
+			if (r.error.code === "INVALID_FILTER" ||
+			    r.error.code === "INVALID_QUERY")
+				box.replaceChild(filterForm(kind, L, params,
+				    r.error.field, r.error.message),
+				    box.childNodes[1]);
+		});
+	}
+
+	/* --- details ---------------------------------------------------- */
+
+	/* A detail answer: Cloud's {"data": {...}} or the bare object. */
+	function record(body) {
+		if (body && body.data && typeof body.data === "object" &&
+		    !Array.isArray(body.data))
+			return body.data;
+		return body || {};
+	}
+
+	function facts(pairs) {
+		return el("dl", { class: "facts" }, pairs.map(function (p) {
+			if (p === null)
+				return null;
+			return [el("dt", { text: p[0] }),
+			    el("dd", null, typeof p[1] === "object" && p[1] !==
+			    null ? p[1] : str(p[1]) || "\u2014")];
+		}));
+	}
+
+	function rawFields(x) {
+		return el("details", { class: "raw" },
+		    el("summary", { text: "All fields" }),
+		    el("pre", { text: JSON.stringify(x, null, 2) }));
+	}
+
+	var DETAILS = {
+		ledgers: function (x) {
+			return [facts([["Name", x.name],
+			    ["Ledger id", el("span", { class: "mono",
+				text: str(x.ledger_id) })],
+			    ["Created", when(x.created_at)]]),
+			    el("div", { class: "actions" }, el("a", {
+				href: "#/balances?ledger_id=" +
+				encodeURIComponent(str(x.ledger_id)),
+				text: "Balances in this ledger" }))];
+		},
+		balances: function (x) {
+			return [facts([["Balance", balanceAmount(x, "balance")],
+			    ["Credits", balanceAmount(x, "credit_balance")],
+			    ["Debits", balanceAmount(x, "debit_balance")],
+			    ["Indicator", x.indicator],
+			    ["Balance id", el("span", { class: "mono",
+				text: str(x.balance_id) })],
+			    ["Ledger", idLink(x.ledger_id)],
+			    x.identity_id ? ["Identity", x.identity_id] : null,
+			    ["Created", when(x.created_at)]]),
+			    el("div", { class: "actions" }, el("a", {
+				href: "#/transactions?source=" +
+				encodeURIComponent(str(x.balance_id)),
+				text: "Transactions from this balance" }), el("a", {
+				href: "#/transactions?destination=" +
+				encodeURIComponent(str(x.balance_id)),
+				text: "Transactions to this balance" }))];
+		},
+		transactions: function (x) {
+			var reason = x.meta_data &&
+			    x.meta_data.blnk_rejection_reason;
+
+			return [facts([["Amount", txnAmount(x)],
+			    ["Status", badge(x.status)],
+			    reason ? ["Rejected because", str(reason)] : null,
+			    ["Reference", el("span", { class: "mono",
+				text: str(x.reference) })],
+			    ["From", idLink(x.source)],
+			    ["To", idLink(x.destination)],
+			    ["Description", x.description],
+			    ["Transaction id", el("span", { class: "mono",
+				text: str(x.transaction_id) })],
+			    x.parent_transaction ? ["Queued as",
+				idLink(x.parent_transaction)] : null,
+			    ["Created", when(x.created_at)],
+			    x.effective_date ? ["Effective", when(x.effective_date)] :
+				null])];
+		}
+	};
+
+	function detailScreen(kind, id, box, seq) {
+		var L = LISTS[kind];
+
+		box.appendChild(el("p", { class: "crumbs" },
+		    el("a", { href: "#/" + kind, text: "\u2190 " + L.title })));
+		box.appendChild(heading(L.title.replace(/s$/, "") + " " + id));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		load(box, seq, id, api("GET", "/api/v1/" + kind + "/" +
+		    encodeURIComponent(id)), function (body, r) {
+			var x;
+
+			x = record(r.body);
+			add(body, DETAILS[kind](x));
+			if (kind !== "ledgers")
+				body.appendChild(flagForm(id));
+			body.appendChild(rawFields(x));
+			say("Loaded " + id + ".");
+		});
+	}
+
+	/* --- forms ------------------------------------------------------ */
+
+	/* A labelled input with a hint and a place for its error. */
+	function field(id, label, input, hint) {
+		var hintId = id + "-hint", errId = id + "-err";
+
+		input.id = id;
+		input.setAttribute("aria-describedby", (hint ? hintId + " " :
+		    "") + errId);
+		return el("div", { class: "field", "data-for": id },
+		    input.type === "checkbox" ?
+			el("label", { class: "check" }, input, " " + label) :
+			[el("label", { for: id, text: label }), input],
+		    hint ? el("p", { class: "hint", id: hintId, text: hint }) :
+			null,
+		    el("p", { class: "field-error", id: errId, hidden: true }));
+	}
+
+	/* Show (or clear, msg "") the error of a field. */
+	function fieldError(form, name, msg) {
+		var input = form.elements[name], err;
+
+		if (!input)
+			return;
+		err = $(input.id + "-err");
+		err.textContent = msg;
+		err.hidden = !msg;
+		if (msg)
+			input.setAttribute("aria-invalid", "true");
+		else
+			input.removeAttribute("aria-invalid");
+	}
+
+	/* Check every field of form with checks {name: fn(value) -> error
+	 * or ""}; show the errors, focus the first bad field.  Returns
+	 * whether all are good. */
+	function checkForm(form, checks) {
+		var first = null, n = 0, k, msg;
+
+		for (k in checks) {
+			if (!Object.prototype.hasOwnProperty.call(checks, k))
+				continue;
+			msg = checks[k](form.elements[k].value, form);
+			fieldError(form, k, msg);
+			if (msg) {
+				n++;
+				if (first === null)
+					first = form.elements[k];
+			}
+		}
+		if (first !== null) {
+			first.focus();
+			say(n === 1 ? "One field needs fixing." : n +
+			    " fields need fixing.");
+		}
+		return first === null;
+	}
+
+	/* Once a field is marked bad, check it again as the user types, so
+	 * the error goes as soon as it is fixed.  (Not on leaving the field:
+	 * an error appearing or going then moves the button being clicked.) */
+	function liveChecks(form, checks) {
+		Object.keys(checks).forEach(function (k) {
+			form.elements[k].addEventListener("input", function () {
+				if (form.elements[k].getAttribute("aria-invalid"))
+					fieldError(form, k, checks[k](
+					    form.elements[k].value, form));
 			});
 		});
 	}
 
-	function errorOf(r) {
-		var err = r.body && r.body.error;
-
-		if (err && typeof err === "object" && typeof err.code === "string")
-			return { code: err.code, message: err.message };
-		if (r.status === 502 || r.status === 503 || r.status === 504)
-			return { code: "SERVICE_UNAVAILABLE" };
-		return { code: "HTTP_" + r.status };
+	function utf8len(s) {
+		return typeof TextEncoder === "function" ?
+		    new TextEncoder().encode(s).length : s.length;
 	}
 
-	function text(v) {
-		return (typeof v === "string" && v !== "") ? v : "(unknown)";
+	function textRule(what, max) {
+		return function (v) {
+			if (v.trim() === "")
+				return what + " is required.";
+			if (/[\x00-\x1f\x7f]/.test(v))
+				return "No control characters.";
+			if (utf8len(v) > max)
+				return "At most " + max + " bytes.";
+			return "";
+		};
 	}
 
-	function renderContext(ctx) {
-		var granted = ctx.granted_permissions || ctx.permissions ||
-		    ctx.scopes || [];
-		var list = $("permissions");
+	/* The result of a submission: role=status so it is announced. */
+	function result(box, cls, children) {
+		box.textContent = "";
+		box.className = "result " + cls;
+		add(box, children);
+		if (box.scrollIntoView)
+			box.scrollIntoView({ block: "nearest" });
+	}
 
-		if (!Array.isArray(granted))
-			granted = [];
-		$("instance-id").textContent = text(ctx.instance_id);
-		$("installed-app-id").textContent = text(ctx.installed_app_id);
-		list.textContent = "";
-		SCOPES.forEach(function (s) {
-			var has = granted.indexOf(s[0]) !== -1;
-			var li = document.createElement("li");
-			var name = document.createElement("span");
-			var state = document.createElement("span");
-			var what = document.createElement("span");
+	/* Flag a balance or transaction for review (alerts:write). */
+	function flagForm(id) {
+		var st = can("alerts:write"), form, out, checks;
 
-			li.className = has ? "granted" : "missing";
-			name.className = "scope";
-			name.textContent = s[0];
-			state.className = "state";
-			state.textContent = has ? "Granted" : "Not granted";
-			what.className = "what";
-			what.textContent = s[1];
-			li.appendChild(name);
-			li.appendChild(state);
-			li.appendChild(what);
-			list.appendChild(li);
+		if (st === "never")
+			return null;
+		if (st === "no")
+			return el("section", { class: "panel" },
+			    el("h3", { text: "Flag for review" }),
+			    el("p", { class: "hint", text: needs("alerts:write") }),
+			    el("button", { type: "button", class: "button",
+				disabled: true, text: "Flag for review" }));
+		out = el("div", { class: "result", role: "status" });
+		checks = {
+			title: textRule("A title", 200),
+			description: textRule("A description", 1000)
+		};
+		form = el("form", { novalidate: true, onsubmit: function (ev) {
+			var b = form.querySelector("button");
+
+			ev.preventDefault();
+			if (!checkForm(form, checks))
+				return;
+			b.disabled = true;
+			result(out, "pending", "Flagging\u2026");
+			api("POST", "/api/v1/alerts", { target_id: id,
+			    title: form.elements.title.value.trim(),
+			    description: form.elements.description.value.trim()
+			}).then(function (r) {
+				var aid;
+
+				b.disabled = false;
+				if (S.over)
+					return;
+				if (!r.ok) {
+					if (r.error.field && form.elements[r.error.field])
+						fieldError(form, r.error.field,
+						    r.error.message);
+					result(out, "bad", notice(r.error, r.status));
+					return;
+				}
+				aid = str(r.body.alert_id || r.body.anomaly_id);
+				result(out, "good", ["Flagged for review as ",
+				    can("alerts:read") === "yes" ? el("a", {
+					href: "#/alerts/" + encodeURIComponent(aid),
+					class: "mono", text: aid }) :
+					el("span", { class: "mono", text: aid }),
+				    "."]);
+				form.reset();
+				say("Flagged " + id + " for review.");
+			});
+		} },
+		    field("flag-title", "Title", el("input", { name: "title",
+			maxlength: 200, autocomplete: "off" })),
+		    field("flag-description", "What is wrong",
+			el("textarea", { name: "description", rows: 2 })),
+		    el("button", { type: "submit", class: "button",
+			text: "Flag for review" }));
+		liveChecks(form, checks);
+		return el("section", { class: "panel" },
+		    el("h3", { text: "Flag for review" }), form, out);
+	}
+
+	/* --- posting a transaction ------------------------------------- */
+
+	/* Zero- and three-decimal currencies (Stripe's list); the others
+	 * have two. */
+	var PRECISION = { BIF: 1, CLP: 1, DJF: 1, GNF: 1, JPY: 1, KMF: 1,
+	    KRW: 1, MGA: 1, PYG: 1, RWF: 1, UGX: 1, VND: 1, VUV: 1, XAF: 1,
+	    XOF: 1, XPF: 1, BHD: 1000, JOD: 1000, KWD: 1000, OMR: 1000,
+	    TND: 1000 };
+
+	/* The server's rules (api-txn.c), field by field. */
+	var TXN_CHECKS = {
+		amount: function (v) {
+			v = v.trim();
+			if (v === "")
+				return "An amount is required.";
+			if (!/^[0-9]+$/.test(v))
+				return "A whole number of minor units (cents): " +
+				    "digits only.";
+			if (/^0+$/.test(v))
+				return "Must be at least 1.";
+			if (v.replace(/^0+/, "").length > 15)
+				return "At most 999999999999999.";
+			return "";
+		},
+		precision: function (v) {
+			v = v.trim();
+			if (!/^10{0,18}$/.test(v))
+				return "A power of ten: 1, 10, 100, 1000 ...";
+			return "";
+		},
+		currency: function (v) {
+			v = v.trim();
+			if (v === "")
+				return "A currency is required, e.g. USD.";
+			if (!CURRENCY_RE.test(v))
+				return "Capital letters, digits or _, at most 16.";
+			return "";
+		},
+		source: function (v) {
+			return partyRule(v, "A source");
+		},
+		destination: function (v, form) {
+			var m = partyRule(v, "A destination");
+
+			if (!m && v.trim() === form.elements.source.value.trim())
+				return "Must differ from the source.";
+			return m;
+		},
+		description: textRule("A description", 1000),
+		reference: function (v) {
+			v = v.trim();
+			if (v === "")
+				return "";
+			if (!/^[A-Za-z0-9_.:-]+$/.test(v))
+				return "Letters, digits and _ . : - only.";
+			if (v.length > 100)
+				return "At most 100 characters.";
+			if (v.length > 2 && /_q$/.test(v))
+				return "Must not end in _q (Blnk gives that to the " +
+				    "applied row).";
+			return "";
+		}
+	};
+
+	function partyRule(v, what) {
+		v = v.trim();
+		if (v === "")
+			return what + " is required.";
+		if (!PARTY_RE.test(v))
+			return "A balance id (bln_...) or an @indicator.";
+		return "";
+	}
+
+	function newScreen(box, seq) {
+		var st = can("data:write"), form, out, hint, ref = null;
+
+		box.appendChild(heading("New transaction"));
+		if (st !== "yes") {
+			box.appendChild(locked("data:write"));
+			return;
+		}
+		out = el("div", { class: "result", role: "status" });
+		hint = el("p", { class: "hint", id: "amount-shown" });
+		form = el("form", { class: "txn-form", novalidate: true,
+		    onsubmit: function (ev) {
+			ev.preventDefault();
+			submitTxn(form, out, seq, function () { return ref; },
+			    function (r) { ref = r; });
+		    } },
+		    el("div", { class: "grid" },
+			field("t-amount", "Amount in minor units", el("input", {
+			    name: "amount", inputmode: "numeric",
+			    autocomplete: "off", required: true }),
+			    "A whole number: 1250 is 12.50 at precision 100."),
+			field("t-currency", "Currency", el("input", {
+			    name: "currency", autocomplete: "off",
+			    maxlength: 16, required: true, value: "USD" })),
+			field("t-precision", "Precision", el("input", {
+			    name: "precision", inputmode: "numeric",
+			    autocomplete: "off", required: true,
+			    value: "100" }),
+			    "Minor units in one unit: 100 for USD, 1 for JPY."),
+			field("t-source", "Source", el("input", {
+			    name: "source", autocomplete: "off",
+			    spellcheck: "false", required: true }),
+			    "A balance id (bln_...) or an @indicator."),
+			field("t-destination", "Destination", el("input", {
+			    name: "destination", autocomplete: "off",
+			    spellcheck: "false", required: true })),
+			field("t-reference", "Reference (optional)", el("input", {
+			    name: "reference", autocomplete: "off",
+			    spellcheck: "false", maxlength: 100 }),
+			    "Unique; one is made if you leave it empty.")),
+		    field("t-description", "Description", el("input", {
+			name: "description", autocomplete: "off",
+			required: true })),
+		    field("t-overdraft", "Allow the source to go below zero",
+			el("input", { name: "allow_overdraft",
+			    type: "checkbox" }),
+			"Needed for an @indicator source that holds no funds."),
+		    hint,
+		    el("div", { class: "actions" },
+			el("button", { type: "submit", class: "button primary",
+			    text: "Post transaction" })));
+		liveChecks(form, TXN_CHECKS);
+		/* The amount as the user would read it; a precision that
+		 * follows the currency until the user sets one. */
+		form.elements.currency.addEventListener("input", function () {
+			var c = form.elements.currency;
+			var p = form.elements.precision;
+
+			c.value = c.value.toUpperCase();
+			if (!p.getAttribute("data-touched"))
+				p.value = String(PRECISION[c.value] || 100);
+			shown();
 		});
-		show("context");
+		form.elements.precision.addEventListener("input", function () {
+			form.elements.precision.setAttribute("data-touched", "1");
+			shown();
+		});
+		form.elements.amount.addEventListener("input", shown);
+		["amount", "currency", "precision", "source", "destination",
+		    "description", "allow_overdraft"].forEach(function (k) {
+			form.elements[k].addEventListener("change", function () {
+				ref = null;	/* a different transaction */
+			});
+		});
+		function shown() {
+			var a = form.elements.amount.value.trim();
+			var p = form.elements.precision.value.trim();
+
+			hint.textContent = TXN_CHECKS.amount(a) === "" &&
+			    TXN_CHECKS.precision(p) === "" ? "That is " +
+			    money(a.replace(/^0+/, ""), p) + " " +
+			    form.elements.currency.value.trim() + "." : "";
+		}
+		box.appendChild(form);
+		box.appendChild(out);
+	}
+
+	/* A reference for a posting the user left without one, made here so
+	 * that trying again after a lost answer cannot post it twice. */
+	function makeReference() {
+		var b, s = "portal-", i;
+
+		if (!window.crypto || !window.crypto.getRandomValues)
+			return null;
+		b = new Uint8Array(12);
+		window.crypto.getRandomValues(b);
+		for (i = 0; i < b.length; i++)
+			s += (b[i] < 16 ? "0" : "") + b[i].toString(16);
+		return s;
+	}
+
+	function submitTxn(form, out, seq, getRef, setRef) {
+		var e = form.elements, b = form.querySelector("button[type=submit]");
+		var ref = e.reference.value.trim(), body;
+
+		if (!checkForm(form, TXN_CHECKS))
+			return;
+		if (ref === "") {
+			ref = getRef() || makeReference();
+			setRef(ref);
+		}
+		body = {
+			amount: Number(e.amount.value.trim().replace(/^0+/, "")),
+			precision: Number(e.precision.value.trim()),
+			currency: e.currency.value.trim(),
+			source: e.source.value.trim(),
+			destination: e.destination.value.trim(),
+			description: e.description.value.trim(),
+			allow_overdraft: e.allow_overdraft.checked
+		};
+		if (ref !== null)
+			body.reference = ref;
+		b.disabled = true;
+		result(out, "pending", "Posting\u2026");
+		say("Posting the transaction\u2026");
+		api("POST", "/api/v1/transactions", body).then(function (r) {
+			if (S.over)
+				return;
+			if (!r.ok) {
+				b.disabled = false;
+				if (r.status !== 0 && r.error.code !== "CLOUD_TIMEOUT")
+					setRef(null);	/* refused: nothing posted */
+				if (r.error.code === "TXN_DUPLICATE_REFERENCE")
+					r.error.field = "reference";
+				if (r.error.field && e[r.error.field]) {
+					fieldError(form, r.error.field, r.error.message ||
+					    "Not accepted.");
+					e[r.error.field].focus();
+				}
+				result(out, "bad", notice(r.error, r.status));
+				say("The transaction was not posted.");
+				return;
+			}
+			setRef(null);
+			follow(r.body.reference, out, seq, function () {
+				b.disabled = false;
+			});
+		});
+	}
+
+	/* How long to wait before each status check (ms): bounded. */
+	var FOLLOW = [300, 600, 1200, 2400, 4000, 6000, 8000, 8000];
+
+	/*
+	 * Follow a posted transaction by its reference until Blnk applies or
+	 * rejects it (its "<reference>_q" row), showing each check; give up
+	 * after the last delay with a way to look again.
+	 */
+	function follow(ref, out, seq, done) {
+		var progress = el("progress", { max: FOLLOW.length, value: 0,
+		    "aria-label": "Checks made" });
+		var line = el("p", { text: "Posted with reference " + ref +
+		    ": queued. Waiting for Blnk to apply it\u2026" });
+		var n = 0;
+
+		result(out, "pending", [line, progress]);
+		say("Posted. Waiting for Blnk to apply it.");
+		function check() {
+			api("GET", "/api/v1/references/" + encodeURIComponent(ref))
+			    .then(function (r) {
+				var t;
+
+				if (S.over || seq !== S.seq)
+					return;
+				n++;
+				progress.value = n;
+				if (r.ok && r.body.final) {
+					outcome(ref, r.body, out);
+					done();
+					return;
+				}
+				if (!r.ok && r.error.code !== "NOT_FOUND" &&
+				    !describe(r.error)[2]) {
+					result(out, "bad", notice(r.error, r.status));
+					done();
+					return;
+				}
+				if (n >= FOLLOW.length) {
+					stillQueued(ref, out, seq, done);
+					return;
+				}
+				t = r.ok ? str(r.body.state).toLowerCase() :
+				    "not visible yet";
+				line.textContent = "Posted with reference " + ref +
+				    ": " + t + ". Check " + n + " of " +
+				    FOLLOW.length + "; next in " +
+				    FOLLOW[n] / 1000 + " s\u2026";
+				window.setTimeout(check, FOLLOW[n]);
+			});
+		}
+		window.setTimeout(check, FOLLOW[0]);
+	}
+
+	function outcome(ref, st, out) {
+		var t = st.transaction || {}, id = str(t.transaction_id);
+		var reason = t.meta_data && t.meta_data.blnk_rejection_reason;
+		var link = id ? el("a", { href: "#/transactions/" +
+		    encodeURIComponent(id), text: "See the transaction" }) : null;
+
+		if (st.state === "APPLIED") {
+			result(out, "good", [el("p", null, badge("APPLIED"),
+			    " Applied: " + txnAmount(t) + ", reference " + ref +
+			    "."), link]);
+			say("The transaction was applied.");
+		} else {
+			result(out, "bad", [el("p", null, badge(st.state),
+			    " " + (st.state === "REJECTED" ? "Rejected by Blnk" :
+			    "Ended as " + st.state) + (reason ? ": " +
+			    str(reason) : "") + ". Reference " + ref + "."), link]);
+			say("The transaction was " + str(st.state).toLowerCase() +
+			    (reason ? ": " + str(reason) : "") + ".");
+		}
+	}
+
+	function stillQueued(ref, out, seq, done) {
+		var total = FOLLOW.reduce(function (a, b) { return a + b; }, 0);
+
+		result(out, "pending", [el("p", { text: "Still queued after " +
+		    Math.round(total / 1000) + " s. Blnk applies queued " +
+		    "transactions in the background; it may take longer." }),
+		    el("div", { class: "actions" },
+			el("button", { type: "button", class: "button",
+			    text: "Check again", onclick: function () {
+				follow(ref, out, seq, done);
+			    } }),
+			el("a", { href: "#/transactions?reference=" +
+			    encodeURIComponent(ref), text: "Find it later in " +
+			    "Transactions" }))]);
+		say("Still queued. You can check again.");
+		done();
+	}
+
+	/* --- alerts ----------------------------------------------------- */
+
+	function alertId(a) {
+		return str(a.alert_id || a.anomaly_id || a.id);
+	}
+
+	/* What an alert is about: its entity id, or the affected lists. */
+	function alertTarget(a) {
+		var ids = [];
+
+		if (a.entity_id)
+			ids.push(a.entity_id);
+		["affected_balances", "affected_transactions",
+		    "affected_identities"].forEach(function (k) {
+			if (Array.isArray(a[k]))
+				ids = ids.concat(a[k]);
+		});
+		return ids;
+	}
+
+	function alertsScreen(box, seq) {
+		box.appendChild(heading("Alerts"));
+		if (can("alerts:read") !== "yes") {
+			box.appendChild(locked("alerts:read"));
+			return;
+		}
+		load(box, seq, "alerts", api("GET", "/api/v1/alerts"),
+		    function (body, r) {
+			var rows;
+
+			rows = Array.isArray(r.body) ? r.body :
+			    Array.isArray(r.body.data) ? r.body.data : [];
+			if (rows.length === 0) {
+				body.appendChild(el("div", { class: "empty" },
+				    el("p", { text: "No alerts. Flag a balance or " +
+					"a transaction from its page to raise one." })));
+				say("No alerts.");
+				return;
+			}
+			body.appendChild(el("ul", { class: "rows" },
+			    rows.map(function (a) {
+				return el("li", null, el("a", { href: "#/alerts/" +
+				    encodeURIComponent(alertId(a)) },
+				    el("span", { class: "row-title" },
+					str(a.title || a.description || alertId(a)),
+					" ", badge(a.status)),
+				    el("span", { class: "row-meta", text:
+					alertTarget(a).concat([when(a.created_at)])
+					.join(" \u00b7 ") })));
+			    })));
+			say("Loaded " + rows.length + " alerts.");
+		});
+	}
+
+	/* Cloud's statuses: ["open", ...] or [{key, name}, ...]. */
+	function statusOptions(body) {
+		var d = body && (Array.isArray(body) ? body : body.data);
+
+		return (Array.isArray(d) ? d : []).map(function (s) {
+			return typeof s === "string" ? [s, s] :
+			    [str(s.key), str(s.name || s.key)];
+		}).filter(function (s) { return s[0] !== ""; });
+	}
+
+	function alertScreen(id, box, seq) {
+		box.appendChild(el("p", { class: "crumbs" },
+		    el("a", { href: "#/alerts", text: "\u2190 Alerts" })));
+		box.appendChild(heading("Alert " + id));
+		if (can("alerts:read") !== "yes") {
+			box.appendChild(locked("alerts:read"));
+			return;
+		}
+		load(box, seq, "alert " + id, Promise.all([api("GET",
+		    "/api/v1/alerts/" + encodeURIComponent(id)),
+		    api("GET", "/api/v1/alert-statuses")]), function (body, rs) {
+			var r = rs[0], a;
+
+			a = record(r.body);
+			body.appendChild(facts([["Title", a.title],
+			    ["Status", badge(a.status)],
+			    ["Description", a.description],
+			    ["About", el("span", null, alertTarget(a).map(
+				function (t, i) {
+				    return [i ? ", " : "", idLink(t)];
+				}))],
+			    ["Created", when(a.created_at)],
+			    a.updated_at ? ["Updated", when(a.updated_at)] : null]));
+			body.appendChild(statusForm(id, a, rs[1]));
+			body.appendChild(rawFields(a));
+			say("Loaded alert " + id + ".");
+		});
+	}
+
+	function statusForm(id, a, sr) {
+		var st = can("alerts:write"), opts, form, out;
+
+		if (st === "never")
+			return null;
+		if (st === "no")
+			return el("section", { class: "panel" },
+			    el("h3", { text: "Change its status" }),
+			    el("p", { class: "hint", text: needs("alerts:write") }));
+		if (!sr.ok)
+			return el("section", { class: "panel" },
+			    el("h3", { text: "Change its status" }),
+			    notice(sr.error, sr.status));
+		opts = statusOptions(sr.body);
+		out = el("div", { class: "result", role: "status" });
+		form = el("form", { novalidate: true, onsubmit: function (ev) {
+			var b = form.querySelector("button");
+			var v = form.elements.status.value;
+
+			ev.preventDefault();
+			b.disabled = true;
+			result(out, "pending", "Saving\u2026");
+			api("PUT", "/api/v1/alerts/" + encodeURIComponent(id),
+			    { status: v }).then(function (r) {
+				b.disabled = false;
+				if (S.over)
+					return;
+				if (!r.ok) {
+					result(out, "bad", notice(r.error, r.status));
+					return;
+				}
+				result(out, "good", "Status changed to " + v + ".");
+				say("Status changed to " + v + ".");
+			});
+		} },
+		    el("div", { class: "field" },
+			el("label", { for: "alert-status", text: "Status" }),
+			el("select", { id: "alert-status", name: "status" },
+			    opts.map(function (o) {
+				return el("option", { value: o[0], text: o[1],
+				    selected: o[0] === a.status });
+			    }))),
+		    el("button", { type: "submit", class: "button",
+			text: "Save status" }));
+		return el("section", { class: "panel" },
+		    el("h3", { text: "Change its status" }), form, out);
+	}
+
+	/* --- navigation ------------------------------------------------- */
+
+	function go(hash) {
+		if (window.location.hash === hash)
+			route();
+		else
+			window.location.hash = hash;
+	}
+
+	/* Parse "#/kind/id?query" into [kind, id, URLSearchParams]. */
+	function parseHash() {
+		var h = window.location.hash || "#/";
+		var qi = h.indexOf("?"), p, parts;
+
+		p = qi === -1 ? h.slice(2) : h.slice(2, qi);
+		parts = p.split("/");
+		return [parts[0] || "overview", parts[1] ?
+		    decodeURIComponent(parts[1]) : null,
+		    new URLSearchParams(qi === -1 ? "" : h.slice(qi + 1))];
+	}
+
+	/* Show the screen the fragment names; focus its heading when the user
+	 * moved (so a screen reader says where they are). */
+	function route(moved) {
+		var r, kind, id, box = $("screen"), seq;
+
+		if (S.over || S.ctx === null)
+			return;
+		r = parseHash();
+		kind = r[0];
+		id = r[1];
+		seq = ++S.seq;
+		renderNav(kind === "new" ? "new" : kind);
+		if (kind === "overview" || !(LISTS[kind] || kind === "new" ||
+		    kind === "alerts")) {
+			renderContext();
+			show("context");
+			if (moved)
+				$("context-title").focus();
+			return;
+		}
+		box.textContent = "";
+		if (kind === "new")
+			newScreen(box, seq);
+		else if (kind === "alerts" && id)
+			alertScreen(id, box, seq);
+		else if (kind === "alerts")
+			alertsScreen(box, seq);
+		else if (id)
+			detailScreen(kind, id, box, seq);
+		else
+			listScreen(kind, r[2], box, seq);
+		show("screen");
+		if (moved)
+			box.getElementsByTagName("h2")[0].focus();
 	}
 
 	function start() {
-		token = takeToken();
-		if (token === null) {
+		var t = takeToken();
+
+		if (t !== null) {
+			S.token = t || null;
+			storeToken(S.token);	/* a new launch replaces the old */
+		} else
+			S.token = storedToken();
+		if (S.token === null) {
 			problem("MISSING_TOKEN");
 			return;
 		}
-		api("/api/v1/context").then(function (r) {
-			var ctx;
+		api("GET", "/api/v1/context").then(function (r) {
+			var ctx = r.body;
 
+			if (S.over)
+				return;
 			if (!r.ok) {
-				var e = errorOf(r);
-				problem(e.code, e.message, r.status);
+				problem(r.error.code, r.error.message, r.status);
 				return;
 			}
-			ctx = r.body && (r.body.data || r.body.context || r.body);
-			if (!ctx || typeof ctx !== "object") {
-				problem("BAD_RESPONSE", "The server's answer could not be read.", r.status);
+			if (!ctx || typeof ctx !== "object" ||
+			    !Array.isArray(ctx.granted_permissions)) {
+				problem("BAD_RESPONSE", "The server's answer could " +
+				    "not be read", r.status);
 				return;
 			}
-			renderContext(ctx);
-		}, function () {
-			problem("NETWORK");
+			S.ctx = ctx;
+			S.expiresAt = Date.now() + 1000 * (ctx.expires_in || 0);
+			tick();
+			if (S.over)
+				return;
+			window.addEventListener("hashchange", function (ev) {
+				if (/^#\//.test(window.location.hash) ||
+				    window.location.hash === "")
+					route(true);
+			});
+			route(false);
 		});
 	}
 
-	if (document.readyState === "loading")
-		document.addEventListener("DOMContentLoaded", start);
+	if (doc.readyState === "loading")
+		doc.addEventListener("DOMContentLoaded", start);
 	else
 		start();
 })();

@@ -1,8 +1,10 @@
 #!/bin/sh
-# The portal takes the launch token out of the address bar before its first
-# API call: checked here without a browser (t/portal-token.js runs
-# portal-static/app.js under Node with a fake window), so it is checked
-# also where t8200's browser packages are absent.
+# The portal's rule for the launch token, checked without a browser
+# (t/portal-token.js runs portal-static/app.js under Node with a fake
+# window), so it is checked also where t8200's browser packages are absent:
+# out of the address bar before the first API call, sent only as a bearer
+# token, kept only in this tab's sessionStorage (never localStorage or a
+# cookie), deleted when the server ends the session or it expires.
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 if ! command -v node >/dev/null 2>&1; then
 	echo "1..0 # SKIP node is not installed (Debian package: nodejs)"

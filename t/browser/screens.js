@@ -1,0 +1,553 @@
+'use strict';
+/*
+ * t/browser/screens.js SCENARIO: every screen of the portal in Debian's
+ * Chromium (playwright-core), for t/t8300-portal-screens.sh.  Exits 0 when
+ * the scenario holds, 1 with a message when it does not.
+ *
+ * Environment: APP (the app's https origin), SIM (the simulator's origin),
+ * ID (installed_app_id), OUT (the screenshot folder), SIZE (480: the
+ * simulator's launch page frames the portal in a 480x800 window; 1280: the
+ * portal in a 1280x800 tab of its own), BAL1 and BAL2 (the seeded
+ * balances), and for "session" URL and CODE.
+ *
+ * On every screen: axe-core (from node_modules, served to the page on its
+ * own origin so the page's CSP allows it) must find no violation of
+ * serious or critical impact, and the page must report no CSP violation.
+ */
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const env = (k) => {
+	if (!process.env[k])
+		throw new Error(`${k} is not set`);
+	return process.env[k];
+};
+
+/* The flags this workplace's closed network needs (see t/browser/portal.js). */
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
+	'--no-first-run', '--disable-background-networking',
+	'--disable-component-update', '--disable-sync'];
+
+const AXE = require.resolve('axe-core/axe.min.js');
+const AXE_URL = '/__test__/axe.min.js';
+
+function check(cond, what) {
+	if (!cond)
+		throw new Error(what);
+}
+
+/* The simulator's control API. */
+async function sim(e, p, body) {
+	const r = await fetch(e.SIM + p, { method: 'POST',
+	    headers: { 'Content-Type': 'application/json' },
+	    body: JSON.stringify(body || {}) });
+	const j = await r.json();
+	check(r.ok, `${p}: ${r.status} ${JSON.stringify(j)}`);
+	return j;
+}
+
+/*
+ * The portal for install ID: framed by the launch page at 480 px, or in
+ * a tab of its own at 1280 px.  Returns {page, t} (t: the frame or page
+ * the portal runs in).
+ */
+async function open(ctx, e, opts) {
+	const page = await ctx.newPage();
+	const o = opts || {};
+	page.csp = [];
+	page.on('console', (m) => {
+		if (/Content Security Policy|Refused to/.test(m.text()))
+			page.csp.push(m.text());
+	});
+	if (o.before)
+		await o.before(page);
+	if (o.url) {
+		await page.goto(o.url);
+		return { page, t: page };
+	}
+	if (e.SIZE === '480') {
+		await page.goto(`${e.SIM}/dashboard/launch/${e.ID}`);
+		for (let i = 0; i < 100; i++) {
+			const f = page.frames().find((fr) => fr.url().startsWith(e.APP));
+			if (f) {
+				await f.waitForLoadState();
+				return { page, t: f };
+			}
+			await page.waitForTimeout(50);
+		}
+		throw new Error('no portal frame on ' + page.url());
+	}
+	const l = await sim(e, '/_sim/launch', { installed_app_id: e.ID });
+	await page.goto(l.portal_url);
+	return { page, t: page };
+}
+
+/* Save a screenshot: the window as the user sees it (framed), or the
+ * whole page (a tab). */
+async function shot(p, e, name) {
+	await p.page.screenshot({ path: path.join(e.OUT, `${name}-${e.SIZE}.png`),
+	    fullPage: e.SIZE !== '480' });
+}
+
+/* axe-core on what the portal shows now. */
+async function axe(p, e, name) {
+	if (!(await p.t.evaluate(() => typeof window.axe !== 'undefined')))
+		await p.t.addScriptTag({ url: e.APP + AXE_URL });
+	const r = await p.t.evaluate(() => window.axe.run(document,
+	    { resultTypes: ['violations'] }));
+	const bad = r.violations.filter((v) => v.impact === 'serious' ||
+	    v.impact === 'critical');
+	/* Every finding, of any impact, beside the screenshots. */
+	fs.appendFileSync(path.join(e.OUT, 'axe.txt'), `${name}-${e.SIZE}: ` +
+	    (r.violations.length === 0 ? 'no violations\n' : r.violations.map((v) =>
+	    `${v.impact} ${v.id}: ` + v.nodes.map((n) => n.target.join(' '))
+	    .join(', ')).join('\n  ') + '\n'));
+	check(bad.length === 0, `axe on ${name}: ` + bad.map((v) => v.id +
+	    ' (' + v.nodes.map((n) => n.target.join(' ')).join(', ') + ')')
+	    .join('; '));
+	check(p.page.csp.length === 0, 'CSP violations: ' + p.page.csp.join('; '));
+}
+
+/* Both, named: one screen looked at. */
+async function screen(p, e, name) {
+	await axe(p, e, name);
+	await shot(p, e, name);
+}
+
+/* How many items the portal's sessionStorage holds (0 where the browser
+ * denies a third-party frame its storage: the portal then keeps the
+ * session in memory). */
+const stored = (t) => t.evaluate(() => {
+	try {
+		return sessionStorage.length;
+	} catch (err) {
+		return 0;
+	}
+});
+
+const text = (t, sel) => t.locator(sel).first().innerText();
+
+/* Wait until the current screen has loaded (rows, empty, notice or a
+ * detail) and check that its heading has the focus. */
+async function loaded(p, focused) {
+	await p.t.waitForSelector('#screen:not([hidden]) h2');
+	await p.t.waitForFunction(() =>
+	    !document.querySelector('#screen [aria-busy="true"]'));
+	if (focused !== false) {
+		const tag = await p.t.evaluate(() => document.activeElement &&
+		    document.activeElement.tagName);
+		check(tag === 'H2', 'the focus is on ' + tag +
+		    ', not the screen heading');
+	}
+}
+
+async function nav(p, screenName) {
+	await p.t.click(`#nav a[data-screen="${screenName}"]`);
+}
+
+async function overview(p, want) {
+	await p.t.waitForSelector('#context:not([hidden])', { timeout: 10000 });
+	const rows = await p.t.$$eval('#permissions li', (lis) =>
+	    lis.map((li) => li.querySelector('.scope').textContent + '=' +
+	    li.querySelector('.state').textContent));
+	for (const w of want)
+		check(rows.includes(w), `permission ${w} not shown: ${rows}`);
+	check(/launch the app again from Blnk Cloud/.test(await text(p.t,
+	    '#session')), 'no expiry with its next step');
+	check(!p.t.url().includes('token='), 'the token is in the address');
+}
+
+const scenarios = {
+	/* Full scopes on the seeded instance. */
+	async tour(ctx, e) {
+		const p = await open(ctx, e);
+		await overview(p, ['data:read=Granted', 'data:write=Granted',
+		    'alerts:write=Granted', 'alerts:read=Not granted']);
+		await screen(p, e, 'overview');
+
+		await nav(p, 'ledgers');
+		await loaded(p);
+		check((await text(p.t, '#screen .rows')).includes('Stripe USD'),
+		    'the seeded ledger is not listed');
+		await screen(p, e, 'ledgers');
+		await p.t.click('#screen .rows a:has-text("Stripe USD")');
+		await loaded(p);
+		await screen(p, e, 'ledger');
+		await p.t.click('text=Balances in this ledger');
+		await loaded(p);
+		check(await p.t.locator('#screen .rows li').count() === 2,
+		    'the ledger\'s two balances are not listed');
+		check(p.t.url().includes('ledger_id='), 'the filter is not in the address');
+		await screen(p, e, 'balances');
+
+		await p.t.click(`#screen .rows a[href$="${e.BAL1}"]`);
+		await loaded(p);
+		check((await text(p.t, '#screen')).includes('Transactions to this balance'),
+		    'no link to the balance\'s transactions');
+		await p.t.click('#screen form button[type=submit]');
+		check((await text(p.t, '#screen .panel')).includes('A title is required'),
+		    'flagging without a title is not refused inline');
+		await p.t.fill('#flag-title', 'Balance differs from Stripe');
+		await p.t.fill('#flag-description', 'Stripe shows 10.00 more');
+		await p.t.click('#screen form button[type=submit]');
+		await p.t.waitForSelector('#screen .result.good');
+		check(/Flagged for review as alt_/.test(await text(p.t, '#screen .result.good')),
+		    'the flag\'s alert id is not shown');
+		await screen(p, e, 'balance-flagged');
+
+		await nav(p, 'transactions');
+		await loaded(p);
+		check(await p.t.locator('#screen .rows li').count() === 20,
+		    'the first page does not hold 20 transactions');
+		check((await text(p.t, '#screen .pager')).includes('Page 1 of 2'),
+		    'no "Page 1 of 2"');
+		await screen(p, e, 'transactions');
+		await p.t.click('#screen .pager a[rel=next]');
+		await loaded(p, false);
+		check(p.t.url().includes('page=2'), 'page 2 is not in the address');
+		const all = +(await text(p.t, '#screen .load > .hint')).split(' ')[0];
+		check(all > 20 && await p.t.locator('#screen .rows li').count() === all - 20,
+		    `page 2 does not hold the other ${all - 20}`);
+		await shot(p, e, 'transactions-page2');
+
+		/* A filter the server would refuse is refused here, inline. */
+		await p.t.click('#screen .filters summary');
+		await p.t.fill('#f-source', 'not a balance');
+		await p.t.click('#screen .filters button[type=submit]');
+		await loaded(p);
+		check((await text(p.t, '#screen .filters')).includes('a balance id or @indicator'),
+		    'a bad source filter has no inline error');
+		await screen(p, e, 'transactions-bad-filter');
+		await p.t.fill('#f-source', '');
+		await p.t.selectOption('#f-status', 'REJECTED');
+		await p.t.fill('#f-reference', 'seed-payout_q');
+		await p.t.click('#screen .filters button[type=submit]');
+		await loaded(p);
+		check(await p.t.locator('#screen .rows li').count() === 1,
+		    'status REJECTED and its reference do not give the one row');
+		await p.t.click('#screen .rows a');
+		await loaded(p);
+		check((await text(p.t, '#screen .facts')).includes('insufficient funds'),
+		    'the rejection reason is not shown');
+		await screen(p, e, 'transaction-rejected');
+
+		/* A filter with no match: the empty state. */
+		await p.t.evaluate(() => { location.hash = '#/transactions?reference=nothing-here'; });
+		await loaded(p);
+		check((await text(p.t, '#screen .empty')).includes('match these filters'),
+		    'no empty state for a filter without match');
+
+		/* Posting: inline validation, then APPLIED, then REJECTED. */
+		await nav(p, 'new');
+		await loaded(p);
+		await p.t.click('#screen button[type=submit]');
+		for (const f of ['amount', 'source', 'destination', 'description'])
+			check(await p.t.getAttribute(`#t-${f}`, 'aria-invalid') === 'true',
+			    `an empty ${f} is not marked invalid`);
+		check(await p.t.evaluate(() => document.activeElement.id) === 't-amount',
+		    'the first bad field does not get the focus');
+		await p.t.fill('#t-amount', '12.50');
+		await p.t.fill('#t-reference', 'ends_q');
+		await p.t.click('#screen button[type=submit]');
+		check((await text(p.t, '#t-amount-err')).includes('whole number'),
+		    'a decimal amount is not refused inline');
+		check((await text(p.t, '#t-reference-err')).includes('_q'),
+		    'a reference ending in _q is not refused inline');
+		await screen(p, e, 'new-invalid');
+		await p.t.fill('#t-amount', '1250');
+		await p.t.fill('#t-reference', '');
+		check((await text(p.t, '#amount-shown')).includes('12.50 USD'),
+		    'the amount is not shown in units');
+		await p.t.fill('#t-source', '@stripe');
+		await p.t.fill('#t-destination', e.BAL1);
+		await p.t.fill('#t-description', 'Fee correction');
+		await p.t.check('#t-overdraft');
+		await p.t.click('#screen button[type=submit]');
+		await p.t.waitForSelector('#screen .result.good', { timeout: 20000 });
+		check((await text(p.t, '#screen .result')).includes('Applied'),
+		    'the posting is not followed to APPLIED');
+		check((await text(p.t, '#status')).includes('applied'),
+		    'the live region does not announce it');
+		await screen(p, e, 'new-applied');
+		await p.t.fill('#t-amount', '99999999');
+		await p.t.fill('#t-source', e.BAL2);
+		await p.t.uncheck('#t-overdraft');
+		await p.t.click('#screen button[type=submit]');
+		await p.t.waitForSelector('#screen .result.bad', { timeout: 20000 });
+		check(/Rejected by Blnk: insufficient funds/.test(await text(p.t,
+		    '#screen .result')), 'the rejection and its reason are not shown');
+		await screen(p, e, 'new-rejected');
+		await p.t.click('#screen .result a');
+		await loaded(p);
+		check((await text(p.t, '#screen')).includes('REJECTED'),
+		    'the rejected transaction\'s page does not say so');
+
+		/* alerts:read is not grantable (the manifest does not ask). */
+		await nav(p, 'alerts');
+		await loaded(p);
+		check((await text(p.t, '#screen .notice')).includes('alerts:read'),
+		    'the alerts screen does not say what it needs');
+		await screen(p, e, 'alerts-locked');
+	},
+
+	/* Read-only scopes on an instance with no data. */
+	async empty(ctx, e) {
+		const p = await open(ctx, e);
+		await overview(p, ['data:read=Granted', 'data:write=Not granted',
+		    'alerts:write=Not granted']);
+		check((await text(p.t, '#quick')).includes('Needs data:write: reinstall the app from Blnk Cloud and grant it'),
+		    'New transaction is not disabled with the reason');
+		await screen(p, e, 'ro-overview');
+		for (const s of ['balances', 'transactions']) {
+			await nav(p, s);
+			await loaded(p);
+			check((await text(p.t, '#screen .empty')).includes(`No ${s} yet`),
+			    `no empty state for ${s}`);
+			await screen(p, e, `empty-${s}`);
+		}
+		await nav(p, 'new');
+		await loaded(p);
+		check((await text(p.t, '#screen .notice')).includes('Needs data:write: reinstall the app from Blnk Cloud and grant it'),
+		    'the form is not replaced by the reason');
+		check(await p.t.locator('#screen form').count() === 0, 'a form is offered');
+		await screen(p, e, 'ro-new');
+	},
+
+	/* Read-only scopes on the seeded instance. */
+	async readonly(ctx, e) {
+		const p = await open(ctx, e);
+		await overview(p, ['data:read=Granted', 'data:write=Not granted']);
+		await nav(p, 'transactions');
+		await loaded(p);
+		check(await p.t.locator('#screen .rows li').count() > 0, 'no rows');
+		await p.t.click('#screen .rows a');
+		await loaded(p);
+		check((await text(p.t, '#screen .panel')).includes('Needs alerts:write'),
+		    'flagging is not disabled with the reason');
+		check(await p.t.isDisabled('#screen .panel button'),
+		    'the flag button is not disabled');
+		await screen(p, e, 'ro-transaction');
+	},
+
+	/* Alerts, with their answers stubbed in the page (Cloud's shapes, as
+	 * t5100 and the simulator give them). */
+	async alerts(ctx, e) {
+		const alerts = [
+			{ alert_id: 'alt_1', entity_id: e.BAL1, entity_type: 'balance',
+			    title: 'Balance differs from Stripe', description: 'Stripe shows 10.00 more',
+			    status: 'open', created_at: '2026-04-01T10:00:00Z' },
+			{ anomaly_id: 'ano_2', type: 'Transaction', status: 'PENDING_REVIEW',
+			    description: 'Duplicate pay-in', affected_transactions: ['txn_2'],
+			    created_at: '2026-04-02T10:00:00Z' }
+		];
+		let put = null;
+		const p = await open(ctx, e, { before: async (page) => {
+			await page.route(e.APP + '/api/v1/**', async (route) => {
+				const u = new URL(route.request().url());
+				const json = (status, body) => route.fulfill({ status,
+				    contentType: 'application/json', body: JSON.stringify(body) });
+				if (u.pathname === '/api/v1/context') {
+					const r = await route.fetch();
+					const c = await r.json();
+					c.granted_permissions.push('alerts:read');
+					c.not_granted_permissions = c.not_granted_permissions
+					    .filter((s) => s !== 'alerts:read');
+					return json(200, c);
+				}
+				if (u.pathname === '/api/v1/alerts')
+					return json(200, { data: alerts });
+				if (u.pathname === '/api/v1/alert-statuses')
+					return json(200, { data: ['open', 'acknowledged', 'resolved', 'dismissed'] });
+				if (u.pathname === '/api/v1/alerts/alt_1') {
+					if (route.request().method() === 'PUT') {
+						put = route.request().postDataJSON();
+						return json(200, Object.assign({}, alerts[0], put));
+					}
+					return json(200, alerts[0]);
+				}
+				return route.continue();
+			});
+		} });
+		await overview(p, ['alerts:read=Granted']);
+		await nav(p, 'alerts');
+		await loaded(p);
+		check(await p.t.locator('#screen .rows li').count() === 2, 'not 2 alerts');
+		check((await text(p.t, '#screen .rows')).includes('txn_2'),
+		    'the docs-shaped alert\'s affected transaction is not shown');
+		await screen(p, e, 'alerts');
+		await p.t.click('#screen .rows a[href$="alt_1"]');
+		await loaded(p);
+		check((await text(p.t, '#screen .facts')).includes(e.BAL1), 'no target');
+		await p.t.selectOption('#alert-status', 'resolved');
+		await p.t.click('#screen form button[type=submit]');
+		await p.t.waitForSelector('#screen .result.good');
+		check(put && put.status === 'resolved', 'the PUT did not send the status: ' +
+		    JSON.stringify(put));
+		await screen(p, e, 'alert');
+	},
+
+	/* Each upstream failure's state; Try again recovers. */
+	async errors(ctx, e) {
+		let fake = null;
+		const p = await open(ctx, e, { before: async (page) => {
+			await page.route(e.APP + '/api/v1/ledgers*', (route) => {
+				if (fake === null)
+					return route.continue();
+				if (fake === 'abort')
+					return route.abort('connectionrefused');
+				return route.fulfill({ status: fake[0],
+				    contentType: 'application/json', body: JSON.stringify(
+				    { error: { code: fake[1], message: 'm' } }) });
+			});
+		} });
+		await overview(p, []);
+		const cases = [
+			[[403, 'MISSING_PERMISSION'], 'Permission not granted', 'Reinstall the app from Blnk Cloud and grant it'],
+			[[502, 'CLOUD_KEY_REVOKED'], 'Instance unavailable', 'Reinstall the app'],
+			[[502, 'CLOUD_FORBIDDEN'], 'Instance unavailable', 'Reinstall the app'],
+			[[502, 'CLOUD_UNREACHABLE'], 'Blnk Cloud cannot be reached', 'Try again'],
+			[[504, 'CLOUD_TIMEOUT'], 'did not answer in time', 'Try again'],
+			['abort', 'Cannot reach Stripe Sync', 'Check your connection'],
+		];
+		for (const [f, title, next] of cases) {
+			fake = f;
+			await p.t.evaluate(() => { location.hash = '#/ledgers?x=' + Math.random(); });
+			await loaded(p, false);
+			const n = await text(p.t, '#screen .notice');
+			check(n.includes(title) && n.includes(next),
+			    `${f}: the notice says "${n}"`);
+			await shot(p, e, 'error-' + (f === 'abort' ? 'network' : f[1]));
+		}
+		fake = null;
+		/* Real faults in the simulator: 429 and 500 on every retry. */
+		for (const [mode, title] of [['429', 'Blnk Cloud is busy'],
+		    ['500', 'Blnk Cloud had a problem']]) {
+			await sim(e, '/_sim/faults', { mode, count: 10, paths_prefix: '/data/ledgers' });
+			await nav(p, 'overview');
+			await nav(p, 'ledgers');
+			await loaded(p);
+			const n = await text(p.t, '#screen .notice');
+			check(n.includes(title), `fault ${mode}: the notice says "${n}"`);
+			await screen(p, e, 'error-fault-' + mode);
+			await sim(e, '/_sim/faults', { mode: 'none' });
+			await p.t.click('#screen .notice button');
+			await loaded(p, false);
+			check(await p.t.locator('#screen .rows li').count() > 0,
+			    `fault ${mode}: Try again does not load the list`);
+		}
+	},
+
+	/* A reload of the tab keeps the session; nothing outside this tab's
+	 * sessionStorage holds the token. */
+	async reload(ctx, e) {
+		const p = await open(ctx, e);
+		await overview(p, []);
+		await nav(p, 'transactions');
+		await loaded(p);
+		await p.page.reload();
+		await p.t.waitForSelector('#screen:not([hidden]) .rows li');
+		check(!p.page.url().includes('token='), 'the token came back to the address');
+		const st = await p.page.evaluate(() => ({
+			session: Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k)),
+			local: localStorage.length, cookie: document.cookie }));
+		check(st.session.length === 1 && st.session[0].length > 20,
+		    'the token is not in sessionStorage: ' + JSON.stringify(st));
+		check(st.local === 0 && st.cookie === '', 'localStorage or a cookie is used');
+		/* Another tab does not share it. */
+		const other = await ctx.newPage();
+		await other.goto(e.APP + '/');
+		await other.waitForSelector('#problem:not([hidden])');
+		check((await other.textContent('#problem-title')).includes('launch link'),
+		    'a new tab has the session');
+	},
+
+	/* The clock passes the session's expiry. */
+	async expiry(ctx, e) {
+		const p = await open(ctx, e, { before: (page) => page.clock.install() });
+		await overview(p, []);
+		check(/Session ends at .* \(in 1[45] minutes\)/.test(await text(p.t, '#session')),
+		    'the expiry is not shown: ' + await text(p.t, '#session'));
+		await p.page.clock.fastForward('16:00');
+		await p.t.waitForSelector('#problem:not([hidden])');
+		check((await text(p.t, '#problem-code')).includes('SESSION_EXPIRED'),
+		    'no SESSION_EXPIRED at the expiry');
+		check((await text(p.t, '#problem-text')).includes('launch the app again from Blnk Cloud'),
+		    'no next step at the expiry');
+		check(await stored(p.t) === 0,
+		    'the token is kept after the expiry');
+		check(await p.t.isHidden('#nav'), 'the nav stays after the expiry');
+		await screen(p, e, 'expired');
+	},
+
+	/* A session the server refuses at once. */
+	async session(ctx, e) {
+		const p = await open(ctx, e, { url: env('URL') });
+		const t = p.t;
+		await t.waitForSelector('#problem:not([hidden])');
+		check((await t.textContent('#problem-code')).includes(env('CODE')),
+		    'the page does not show ' + env('CODE'));
+		check((await t.textContent('#problem-text')).includes('launch the app again from Blnk Cloud'),
+		    'no next step');
+		check(await stored(t) === 0, 'the token is kept');
+		await screen(p, e, 'session-' + env('CODE'));
+	},
+
+	/* The app is uninstalled while the portal is open. */
+	async uninstalled(ctx, e) {
+		const p = await open(ctx, e);
+		await overview(p, []);
+		await sim(e, '/_sim/uninstall', { installed_app_id: e.ID });
+		await nav(p, 'ledgers');
+		await p.t.waitForSelector('#problem:not([hidden])');
+		check((await text(p.t, '#problem-code')).includes('APP_UNINSTALLED'),
+		    'no APP_UNINSTALLED');
+		check((await text(p.t, '#problem-text')).includes('Install it again from Blnk Cloud'),
+		    'no next step');
+		check(await stored(p.t) === 0, 'the token is kept');
+		await screen(p, e, 'uninstalled');
+	},
+};
+
+async function main() {
+	const name = process.argv[2];
+	const e = { APP: env('APP'), SIM: env('SIM'), ID: env('ID'),
+	    OUT: env('OUT'), SIZE: env('SIZE'), BAL1: process.env.BAL1,
+	    BAL2: process.env.BAL2 };
+	if (!scenarios[name])
+		throw new Error('unknown scenario ' + name);
+	fs.mkdirSync(e.OUT, { recursive: true });
+	const browser = await chromium.launch({
+		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		args: ARGS,
+	});
+	try {
+		/* The stack's certificate is self-signed for 127.0.0.1. */
+		const ctx = await browser.newContext({ ignoreHTTPSErrors: true,
+		    viewport: { width: +e.SIZE, height: 800 } });
+		/* axe-core from node_modules, on the portal's own origin. */
+		await ctx.route(e.APP + AXE_URL, (route) => route.fulfill({
+		    path: AXE, contentType: 'application/javascript' }));
+		try {
+			await scenarios[name](ctx, e);
+		} catch (err) {
+			/* What the page showed when it failed, for the log. */
+			for (const [i, pg] of ctx.pages().entries()) {
+				await pg.screenshot({ path: path.join(e.OUT,
+				    `FAILED-${name}-${e.SIZE}-${i}.png`), fullPage: true });
+				for (const f of pg.frames())
+					if (f.url().startsWith(e.APP))
+						console.error('screens.js: the portal said: ' +
+						    (await f.locator('body').innerText()).replace(/\s+/g, ' '));
+			}
+			throw err;
+		}
+	} finally {
+		await browser.close();
+	}
+}
+
+main().then(() => process.exit(0), (err) => {
+	console.error('screens.js: ' + err.message);
+	process.exit(1);
+});
