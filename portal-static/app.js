@@ -1010,10 +1010,10 @@
 		    new TextEncoder().encode(s).length : s.length;
 	}
 
-	function textRule(what, max) {
+	function textRule(what, max, optional) {
 		return function (v) {
 			if (v.trim() === "")
-				return what + " is required.";
+				return optional ? "" : what + " is required.";
 			if (/[\x00-\x1f\x7f]/.test(v))
 				return "No control characters.";
 			if (utf8len(v) > max)
@@ -1031,6 +1031,16 @@
 			box.scrollIntoView({ block: "nearest" });
 	}
 
+	/* The flag's body: the title is optional (blnk-docs
+	 * cloud/reference/create-alert.mdx), so an empty one is left out. */
+	function flagBody(id, title, description) {
+		var b = { target_id: id, description: description };
+
+		if (title !== "")
+			b.title = title;
+		return b;
+	}
+
 	/* Flag a balance or transaction for review (alerts:write). */
 	function flagForm(id) {
 		var st = can("alerts:write"), form, out, checks;
@@ -1045,7 +1055,7 @@
 				disabled: true, text: "Flag for review" }));
 		out = el("div", { class: "result", role: "status" });
 		checks = {
-			title: textRule("A title", 200),
+			title: textRule("A title", 200, true),	/* optional */
 			description: textRule("A description", 1000)
 		};
 		form = el("form", { novalidate: true, onsubmit: function (ev) {
@@ -1056,10 +1066,10 @@
 				return;
 			b.disabled = true;
 			result(out, "pending", "Flagging\u2026");
-			api("POST", "/api/v1/alerts", { target_id: id,
-			    title: form.elements.title.value.trim(),
-			    description: form.elements.description.value.trim()
-			}).then(function (r) {
+			api("POST", "/api/v1/alerts", flagBody(id,
+			    form.elements.title.value.trim(),
+			    form.elements.description.value.trim())
+			).then(function (r) {
 				var aid;
 
 				b.disabled = false;
@@ -1083,7 +1093,7 @@
 				say("Flagged " + id + " for review.");
 			});
 		} },
-		    field("flag-title", "Title", el("input", { name: "title",
+		    field("flag-title", "Title (optional)", el("input", { name: "title",
 			maxlength: 200, autocomplete: "off" })),
 		    field("flag-description", "What is wrong",
 			el("textarea", { name: "description", rows: 2 })),
@@ -1463,14 +1473,24 @@
 		});
 	}
 
-	/* Cloud's statuses: ["open", ...] or [{key, name}, ...]. */
+	/*
+	 * The statuses an alert may take: Cloud's built-in ones (blnk-docs
+	 * cloud/alerts/overview.mdx) and the workspace's own from
+	 * GET /api/v1/alert-statuses, ["KEY", ...] or [{key, name}, ...].
+	 */
+	var BUILTIN_STATUSES = [["FLAGGED", "Flagged"],
+	    ["INVESTIGATING", "Investigating"], ["RESOLVED", "Resolved"]];
+
 	function statusOptions(body) {
 		var d = body && (Array.isArray(body) ? body : body.data);
-
-		return (Array.isArray(d) ? d : []).map(function (s) {
+		var own = (Array.isArray(d) ? d : []).map(function (s) {
 			return typeof s === "string" ? [s, s] :
 			    [str(s.key), str(s.name || s.key)];
 		}).filter(function (s) { return s[0] !== ""; });
+
+		return BUILTIN_STATUSES.filter(function (b) {
+			return !own.some(function (o) { return o[0] === b[0]; });
+		}).concat(own);
 	}
 
 	function alertScreen(id, box, seq) {

@@ -78,7 +78,7 @@ both_sizes tour "$FULL" "full scopes: overview, ledgers, balances, transactions 
 
 both_sizes empty "$EMPTY" "read-only scopes on an empty instance: empty lists, what is not granted is disabled with the reason"
 
-both_sizes alerts "$FULL" "alerts: list, detail, status update (answers stubbed in the page: the manifest does not request alerts:read)"
+both_sizes alerts "$FULL" "alerts: the flagged balance listed, opened and moved to INVESTIGATING, through the simulator"
 
 test_expect_success 'upstream failures: each code gets its own state with a next step, and Try again recovers' '
 	browser errors ID=$FULL SIZE=480
