@@ -80,22 +80,20 @@ both_sizes empty "$EMPTY" "read-only scopes on an empty instance: empty lists, w
 
 both_sizes alerts "$FULL" "alerts: the flagged balance listed, opened and moved to INVESTIGATING, through the simulator"
 
-test_expect_success 'upstream failures: each code gets its own state with a next step, and Try again recovers' '
-	browser errors ID=$FULL SIZE=480
-'
+both_sizes errors "$FULL" "upstream failures: each code gets its own state with a next step, and Try again recovers"
 
 test_expect_success 'a reload keeps the session in sessionStorage only; the token never returns to the address' '
 	browser reload ID=$FULL SIZE=1280
 '
 
-test_expect_success 'the expiry is shown; when it passes the page says to launch again and forgets the token' '
-	browser expiry ID=$FULL SIZE=480
-'
+both_sizes expiry "$FULL" "the expiry is shown; when it passes the page says to launch again and forgets the token"
 
-test_expect_success 'an expired launch link: SESSION_EXPIRED with the next step' '
-	tok=$(mint-token --config "$CONF" --install "$FULL" --instance "$INST" --ttl -5) &&
-	browser session ID=$FULL SIZE=480 URL="$APP/?token=$tok" CODE=SESSION_EXPIRED
-'
+for _size in 480 1280; do
+	test_expect_success "an expired launch link: SESSION_EXPIRED with the next step at $_size px" '
+		tok=$(mint-token --config "$CONF" --install "$FULL" --instance "$INST" --ttl -5) &&
+		browser session ID=$FULL SIZE='"$_size"' URL="$APP/?token=$tok" CODE=SESSION_EXPIRED
+	'
+done
 
 test_expect_success_here 'read-only scopes on the seeded instance (after an uninstall, which ends the open session)' '
 	browser uninstalled ID=$FULL SIZE=480 &&
