@@ -46,8 +46,6 @@ relay(struct app *app, struct resp *resp, const struct call *c,
     int status)
 {
 	struct cloud_call	 call;
-	struct cloud_err	 ce;
-	struct cloud		*cl;
 	struct json_object	*out, *o;
 
 	memset(&call, 0, sizeof(call));
@@ -55,15 +53,8 @@ relay(struct app *app, struct resp *resp, const struct call *c,
 	call.method = m;
 	call.segs = segs;
 	call.body = body;
-	if ((cl = app_cloud(app)) == NULL) {
-		resp_error(resp, 500, "INTERNAL", NULL, "no Cloud client");
+	if (!api_cloud(app, c, resp, &call, &out))
 		return;
-	}
-	if (!cloud_do(cl, app->db, app->cf, c->s.tok.install_id,
-	    c->s.tok.instance_id, &call, &out, &ce)) {
-		resp_cloud_error(resp, &ce);
-		return;
-	}
 	/* A bare array (the list of alerts) goes out as {"data": [...]}. */
 	if (json_object_is_type(out, json_type_array)) {
 		o = json_object_new_object();

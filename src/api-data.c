@@ -313,7 +313,6 @@ api_list(struct app *app, const struct req *req, struct resp *resp,
 {
 	const struct resource	*r = resource(c->arg);
 	struct cloud_call	 call;
-	struct cloud_err	 ce;
 	struct query		 q;
 	struct verr		 e;
 	struct json_object	*out, *o, *v;
@@ -321,7 +320,7 @@ api_list(struct app *app, const struct req *req, struct resp *resp,
 	char			 pbuf[16], sbuf[16], msg[160];
 	long			 page = 1, size;
 	size_t			 i, n = 0;
-	struct cloud		*cl;
+	int			 rc;
 
 	memset(&e, 0, sizeof(e));
 	if (r == NULL) {
@@ -381,18 +380,10 @@ api_list(struct app *app, const struct req *req, struct resp *resp,
 	call.method = HTTPC_GET;
 	call.segs = segs;
 	call.query = fwd;
-	if ((cl = app_cloud(app)) == NULL) {
-		query_free(&q);
-		resp_error(resp, 500, "INTERNAL", NULL, "no Cloud client");
-		return;
-	}
-	if (!cloud_do(cl, app->db, app->cf, c->s.tok.install_id,
-	    c->s.tok.instance_id, &call, &out, &ce)) {
-		query_free(&q);
-		resp_cloud_error(resp, &ce);
-		return;
-	}
+	rc = api_cloud(app, c, resp, &call, &out);
 	query_free(&q);
+	if (!rc)
+		return;
 	if ((o = json_object_new_object()) == NULL) {
 		json_object_put(out);
 		resp_json(resp, 500, NULL);
@@ -419,9 +410,7 @@ api_detail(struct app *app, const struct req *req, struct resp *resp,
     const struct call *c)
 {
 	struct cloud_call	 call;
-	struct cloud_err	 ce;
 	struct json_object	*out, *v;
-	struct cloud		*cl;
 	const char		*segs[3];
 
 	(void)req;
@@ -432,15 +421,8 @@ api_detail(struct app *app, const struct req *req, struct resp *resp,
 	call.api = CLOUD_DATA;
 	call.method = HTTPC_GET;
 	call.segs = segs;
-	if ((cl = app_cloud(app)) == NULL) {
-		resp_error(resp, 500, "INTERNAL", NULL, "no Cloud client");
+	if (!api_cloud(app, c, resp, &call, &out))
 		return;
-	}
-	if (!cloud_do(cl, app->db, app->cf, c->s.tok.install_id,
-	    c->s.tok.instance_id, &call, &out, &ce)) {
-		resp_cloud_error(resp, &ce);
-		return;
-	}
 	/* Cloud does not document the detail route's envelope: take the
 	 * record itself, or the object under "data". */
 	if (json_object_object_get_ex(out, "data", &v) &&

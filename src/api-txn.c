@@ -88,12 +88,11 @@ api_txn_create(struct app *app, const struct req *req, struct resp *resp,
 	struct json_object	*in, *body, *meta, *app_meta, *out, *o, *v;
 	struct fieldval		 f[TF__MAX];
 	struct cloud_call	 call;
-	struct cloud_err	 ce;
-	struct cloud		*cl;
 	struct verr		 e;
 	const char		*segs[] = { "transactions", NULL };
 	char			 ref[REFERENCE_MAX + 1];
 	char			 url[REFERENCE_MAX + 32];
+	int			 rc;
 
 	memset(&e, 0, sizeof(e));
 	if ((in = valid_body(req->content_type, req->body, req->bodylen,
@@ -167,18 +166,10 @@ api_txn_create(struct app *app, const struct req *req, struct resp *resp,
 	call.method = HTTPC_POST;
 	call.segs = segs;
 	call.body = body;
-	if ((cl = app_cloud(app)) == NULL) {
-		json_object_put(body);
-		resp_error(resp, 500, "INTERNAL", NULL, "no Cloud client");
-		return;
-	}
-	if (!cloud_do(cl, app->db, app->cf, c->s.tok.install_id,
-	    c->s.tok.instance_id, &call, &out, &ce)) {
-		json_object_put(body);
-		resp_cloud_error(resp, &ce);
-		return;
-	}
+	rc = api_cloud(app, c, resp, &call, &out);
 	json_object_put(body);
+	if (!rc)
+		return;
 	log_info("portal: transaction posted (reference %s)", ref);
 	o = json_object_new_object();
 	json_object_object_add(o, "reference", json_object_new_string(ref));
@@ -218,8 +209,6 @@ api_txn_status(struct app *app, const struct req *req, struct resp *resp,
 {
 	struct json_object	*out, *list, *first, *final, *o, *v;
 	struct cloud_call	 call;
-	struct cloud_err	 ce;
-	struct cloud		*cl;
 	const char		*segs[] = { "transactions", NULL };
 	const char		*query[5], *state;
 	char			 both[2 * 256 + 4], q[256 + 3];
@@ -242,15 +231,8 @@ api_txn_status(struct app *app, const struct req *req, struct resp *resp,
 	call.method = HTTPC_GET;
 	call.segs = segs;
 	call.query = query;
-	if ((cl = app_cloud(app)) == NULL) {
-		resp_error(resp, 500, "INTERNAL", NULL, "no Cloud client");
+	if (!api_cloud(app, c, resp, &call, &out))
 		return;
-	}
-	if (!cloud_do(cl, app->db, app->cf, c->s.tok.install_id,
-	    c->s.tok.instance_id, &call, &out, &ce)) {
-		resp_cloud_error(resp, &ce);
-		return;
-	}
 	if (!json_object_object_get_ex(out, "data", &list) ||
 	    !json_object_is_type(list, json_type_array)) {
 		json_object_put(out);

@@ -144,6 +144,27 @@ app_cloud(struct app *app)
 	return app->cloud;
 }
 
+/* See http.h. */
+int
+api_cloud(struct app *app, const struct call *c, struct resp *resp,
+    const struct cloud_call *call, struct json_object **out)
+{
+	struct cloud_err	 ce;
+	struct cloud		*cl;
+
+	*out = NULL;
+	if ((cl = app_cloud(app)) == NULL) {
+		resp_error(resp, 500, "INTERNAL", NULL, "no Cloud client");
+		return 0;
+	}
+	if (!cloud_do(cl, app->db, app->cf, c->s.tok.install_id,
+	    c->s.tok.instance_id, call, out, &ce)) {
+		resp_cloud_error(resp, &ce);
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * The scopes the manifest requests (manifest.json's "permissions"; t/t5100
  * checks the two agree).  A known scope the install was not granted is

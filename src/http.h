@@ -147,6 +147,16 @@ void		 api_alert_flag(struct app *, const struct req *,
 void		 api_alert_update(struct app *, const struct req *,
 		    struct resp *, const struct call *);
 
+/*
+ * Make call to Cloud for the session's install (its key, its instance).
+ * Returns 1 with the answer in *out (caller json_object_put()s), or 0
+ * with resp filled with the error to answer.
+ */
+struct cloud_call;
+int		 api_cloud(struct app *app, const struct call *c,
+		    struct resp *resp, const struct cloud_call *call,
+		    struct json_object **out);
+
 /* Answer a failed Cloud call (cloud.h's struct cloud_err) as JSON. */
 struct cloud_err;
 void		 resp_cloud_error(struct resp *resp,
