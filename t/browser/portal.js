@@ -23,23 +23,10 @@
  *            the simulator checks); prints the new installed_app_id
  */
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { env, check, launch } = require('./common');
 
-const env = (k) => {
-	if (!process.env[k])
-		throw new Error(`${k} is not set`);
-	return process.env[k];
-};
 
-/* The flags this workplace's closed network needs (see the README). */
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 
-function check(cond, what) {
-	if (!cond)
-		throw new Error(what);
-}
 
 /* Wait for the portal frame of a launch page; returns the Frame. */
 async function portalFrame(page, app) {
@@ -152,10 +139,7 @@ async function main() {
 	    OUT: env('OUT') };
 	if (!scenarios[name])
 		throw new Error('unknown scenario ' + name);
-	const browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		args: ARGS,
-	});
+	const browser = await launch();
 	try {
 		/* The stack's certificate is self-signed for 127.0.0.1. */
 		const context = await browser.newContext({

@@ -16,26 +16,13 @@
  */
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { env, check, launch } = require('./common');
 
-const env = (k) => {
-	if (!process.env[k])
-		throw new Error(`${k} is not set`);
-	return process.env[k];
-};
 
-/* The flags this workplace's closed network needs (see t/browser/portal.js). */
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 
 const AXE = require.resolve('axe-core/axe.min.js');
 const AXE_URL = '/__test__/axe.min.js';
 
-function check(cond, what) {
-	if (!cond)
-		throw new Error(what);
-}
 
 /* The simulator's control API. */
 async function sim(e, p, body) {
@@ -481,10 +468,7 @@ async function main() {
 	if (!scenarios[name])
 		throw new Error('unknown scenario ' + name);
 	fs.mkdirSync(e.OUT, { recursive: true });
-	const browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		args: ARGS,
-	});
+	const browser = await launch();
 	try {
 		/* The stack's certificate is self-signed for 127.0.0.1. */
 		const ctx = await browser.newContext({ ignoreHTTPSErrors: true,
