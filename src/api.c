@@ -115,6 +115,17 @@ session_free(struct session *s)
 	s->scopes = NULL;
 }
 
+/* Is entry i of the stored permissions the string scope?  (A damaged row
+ * may hold something else: never a string compare on NULL.) */
+static int
+scope_at(struct json_object *arr, size_t i, const char *scope)
+{
+	struct json_object	*it = json_object_array_get_idx(arr, i);
+
+	return json_object_is_type(it, json_type_string) &&
+	    strcmp(json_object_get_string(it), scope) == 0;
+}
+
 int
 session_require(const struct session *s, const char *scope,
     struct resp *resp)
@@ -124,9 +135,7 @@ session_require(const struct session *s, const char *scope,
 
 	n = json_object_array_length(s->scopes);
 	for (i = 0; i < n; i++)
-		if (strcmp(json_object_get_string(
-		    json_object_array_get_idx(s->scopes, i)), scope) == 0 &&
-		    valid_known_scope(scope))
+		if (scope_at(s->scopes, i, scope) && valid_known_scope(scope))
 			return 1;
 	snprintf(msg, sizeof(msg), "this install was not granted %s; "
 	    "reinstall the app with that permission", scope);
@@ -180,8 +189,7 @@ has_scope(struct json_object *arr, const char *scope)
 	size_t	 i, n = json_object_array_length(arr);
 
 	for (i = 0; i < n; i++)
-		if (strcmp(json_object_get_string(
-		    json_object_array_get_idx(arr, i)), scope) == 0)
+		if (scope_at(arr, i, scope))
 			return 1;
 	return 0;
 }
@@ -217,6 +225,8 @@ api_context(struct app *app, const struct req *req, struct resp *resp,
 	n = json_object_array_length(c->s.scopes);
 	for (i = 0; i < n; i++) {
 		it = json_object_array_get_idx(c->s.scopes, i);
+		if (!json_object_is_type(it, json_type_string))
+			continue;
 		json_object_array_add(
 		    valid_known_scope(json_object_get_string(it)) ?
 		    granted : ignored, json_object_get(it));

@@ -237,6 +237,33 @@ parse(const char *s, size_t len)
 }
 
 /*
+ * Is s one of Core's own error codes (api/errors.go, internal/apierror:
+ * TXN_..., BAL_..., LGR_..., IDT_..., GEN_...)?  Only those are passed to
+ * the browser as they are: an upstream must not be able to answer with
+ * one of the app's own codes (SESSION_EXPIRED, APP_UNINSTALLED, ...) and
+ * make the portal act on it.
+ */
+static int
+core_code(const char *s)
+{
+	static const char *const families[] = {
+		"TXN_", "BAL_", "LGR_", "IDT_", "GEN_", NULL
+	};
+	size_t	 i, n;
+
+	for (i = 0; families[i] != NULL; i++)
+		if (strncmp(s, families[i], strlen(families[i])) == 0)
+			break;
+	if (families[i] == NULL || (n = strlen(s)) > 48)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isupper((unsigned char)s[i]) && s[i] != '_' &&
+		    !isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/*
  * Core's refusal into *e: {"error": "...", "error_detail": {"code",
  * "message"}}, or validation errors under "errors" ({"field": "why"}).
  */
@@ -246,7 +273,11 @@ core_error(const struct httpc_resp *r, struct cloud_err *e)
 	struct json_object	*o, *d, *v;
 	struct json_object_iterator it, end;
 
-	e->status = (int)r->status;
+	/* Core's refusals keep their status only where it means the same to
+	 * the browser; any other 4xx (a 405 without its Allow, say) is ours
+	 * to answer as a failed call. */
+	e->status = r->status == 400 || r->status == 404 || r->status == 409 ||
+	    r->status == 422 || r->status == 423 ? (int)r->status : 502;
 	snprintf(e->code, sizeof(e->code), "UPSTREAM_REJECTED");
 	snprintf(e->message, sizeof(e->message), "Blnk refused the request "
 	    "(HTTP %ld)", r->status);
@@ -258,7 +289,8 @@ core_error(const struct httpc_resp *r, struct cloud_err *e)
 	if (json_object_object_get_ex(o, "error_detail", &d) &&
 	    json_object_is_type(d, json_type_object)) {
 		if (json_object_object_get_ex(d, "code", &v) &&
-		    json_object_is_type(v, json_type_string))
+		    json_object_is_type(v, json_type_string) &&
+		    core_code(json_object_get_string(v)))
 			clean_copy(e->code, sizeof(e->code),
 			    json_object_get_string(v));
 		if (json_object_object_get_ex(d, "message", &v) &&

@@ -176,7 +176,8 @@ dispatch_api(const struct route *r, struct app *app, const struct req *req,
 	if (r->kind == R_ID) {
 		id = req->path + strlen(r->path);
 		if (strlen(id) >= sizeof(c.id) ||
-		    !valid_string(FT_REF, id, strlen(id))) {
+		    !valid_string(FT_REF, id, strlen(id)) ||
+		    strspn(id, ".") == strlen(id)) {
 			resp_error(resp, 400, "INVALID_FIELD", "id", "is not "
 			    "an id: letters, digits and _ . : - only");
 			session_free(&c.s);

@@ -522,9 +522,10 @@ valid_fields(struct json_object *obj, const struct field *tab, size_t n,
 			if (!json_object_is_type(v, json_type_int))
 				return fail(e, 400, "INVALID_FIELD",
 				    tab[i].name, "must be a whole number");
-			errno = 0;
+			/* json-c clamps what does not fit an int64 to its
+			 * ends when it parses: those are refused. */
 			val[i].i = json_object_get_int64(v);
-			if (errno != 0)
+			if (val[i].i == INT64_MAX || val[i].i == INT64_MIN)
 				return fail(e, 400, "INVALID_FIELD",
 				    tab[i].name, "is out of range");
 			val[i].present = 1;

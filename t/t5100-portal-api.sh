@@ -122,6 +122,9 @@ test_expect_success 'detail by id; an id with other characters is a 400 and no c
 	stub_reset &&
 	api GET "/api/v1/balances/bln%2F..%2Fx" && expect_error 400 INVALID_FIELD id &&
 	api GET "/api/v1/balances/a%20b" && expect_error 400 INVALID_FIELD id &&
+	api GET "/api/v1/balances/.." && expect_error 400 INVALID_FIELD id &&
+	api GET "/api/v1/balances/..." && expect_error 400 INVALID_FIELD id &&
+	api GET "/api/v1/transactions/." && expect_error 400 INVALID_FIELD id &&
 	test "$(stub_count)" = 0
 '
 
@@ -140,6 +143,8 @@ test_expect_success 'a transaction is checked like Core would, naming the field,
 	amount .amount = 0
 	amount .amount = -5
 	amount .amount = 1000000000000000
+	amount .amount = 9223372036854775807
+	amount .amount = -9223372036854775808
 	amount del(.amount)
 	precision .precision = 3
 	precision .precision = 0
@@ -161,6 +166,7 @@ test_expect_success 'posting: precise_amount as a JSON number, a reference made 
 	stub_reset && stub_script "[{\"status\":201,\"body\":{\"transaction_id\":\"txn_1\",\"status\":\"QUEUED\"}}]" &&
 	echo "$good_txn" > t.json &&
 	api POST /api/v1/transactions t.json && expect_status 201 &&
+	test_grep "^Status: 201 Created" resp.head &&
 	ref=$(jq -r .reference resp.body) &&
 	case "$ref" in portal-[0-9a-f]*) ;; *) echo "$ref"; false;; esac &&
 	test "$(jq -r .status resp.body)" = QUEUED &&
@@ -227,6 +233,25 @@ test_expect_success 'alerts: a flag needs a description and a balance, transacti
 	expect_error 400 INVALID_FIELD target_id &&
 	echo "{}" > u.json && api PUT /api/v1/alerts/ano_1 u.json && expect_error 400 MISSING_FIELD &&
 	test "$(stub_count)" = 0
+'
+
+test_expect_success 'an upstream cannot answer with one of the app'\''s own codes, or a status the browser cannot use' '
+	stub_reset && stub_script "[{\"status\":400,\"body\":{\"error\":\"x\",\"error_detail\":{\"code\":\"SESSION_EXPIRED\",\"message\":\"launch again\"}}},
+	    {\"status\":405,\"body\":{\"error\":\"x\",\"error_detail\":{\"code\":\"GEN_METHOD\",\"message\":\"m\"}}},
+	    {\"status\":404,\"body\":{\"error\":\"x\",\"error_detail\":{\"code\":\"BAL_NOT_FOUND\",\"message\":\"balance not found\"}}}]" &&
+	api GET /api/v1/ledgers && expect_error 400 UPSTREAM_REJECTED &&
+	api GET /api/v1/ledgers && expect_error 502 GEN_METHOD &&
+	test_grep "^Status: 502 Bad Gateway" resp.head &&
+	api GET /api/v1/balances/bln_x && expect_error 404 BAL_NOT_FOUND
+'
+
+test_expect_success 'a damaged permissions row (a null entry) is read without a crash' '
+	sql "UPDATE installs SET granted_permissions = '\''[\"data:read\",null,7]'\'' WHERE installed_app_id = '\''instapp_ro'\''" &&
+	test_when_finished "sql \"UPDATE installs SET granted_permissions = '\''[\\\"data:read\\\",\\\"future:scope\\\"]'\'' WHERE installed_app_id = '\''instapp_ro'\''\"" &&
+	api_ro GET /api/v1/context && expect_status 200 &&
+	test "$(jq -c .granted_permissions resp.body)" = "[\"data:read\"]" &&
+	echo "{}" > b.json && api_ro POST /api/v1/transactions b.json && expect_error 403 MISSING_PERMISSION &&
+	stub_reset && api_ro GET /api/v1/ledgers && expect_status 200
 '
 
 test_expect_success 'upstream failures each answer their own code, and the worker serves on' '

@@ -184,6 +184,39 @@ main(void)
 	    strcmp(e.field, "key") == 0, "error message holds no value");
 	json_object_put(o);
 
+	/* Integers: exact JSON integers only; what json-c would clamp to
+	 * an int64's ends is out of range. */
+	{
+		static const struct field itab[] = { { "n", FT_INT, 1 },
+		    { "b", FT_BOOL, 0 } };
+		static const struct {
+			const char	*body;
+			int		 ok;
+			long long	 want;
+		} ints[] = {
+			{ "{\"n\":5}", 1, 5 },
+			{ "{\"n\":-7,\"b\":true}", 1, -7 },
+			{ "{\"n\":9223372036854775806}", 1, 9223372036854775806LL },
+			{ "{\"n\":9223372036854775807}", 0, 0 },
+			{ "{\"n\":99999999999999999999}", 0, 0 },
+			{ "{\"n\":-99999999999999999999}", 0, 0 },
+			{ "{\"n\":5.0}", 0, 0 },
+			{ "{\"n\":\"5\"}", 0, 0 },
+			{ "{\"n\":5,\"b\":1}", 0, 0 },
+		};
+		struct fieldval	 iv[2];
+		size_t		 k;
+
+		for (k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
+			o = valid_body("application/json", ints[k].body,
+			    strlen(ints[k].body), 0, &e);
+			ok(o != NULL && valid_fields(o, itab, 2, iv, &e) ==
+			    ints[k].ok && (!ints[k].ok || iv[0].i ==
+			    ints[k].want), "FT_INT %s", ints[k].body);
+			json_object_put(o);
+		}
+	}
+
 	/* A big but legal body parses. */
 	len = BODY_MAX;
 	big = malloc(len + 1);
