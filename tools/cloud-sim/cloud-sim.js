@@ -164,11 +164,16 @@ async function main() {
 	if (cl.readyFile)
 		writeReadyFile(cl.readyFile, url);
 	process.stdout.write('cloud-sim listening on ' + url + '\n');
-	const shutdown = async () => {
-		if (cl.readyFile)
-			fs.rmSync(cl.readyFile, { force: true });
-		await sim.stop();
-		process.exit(0);
+	/* Stop cleanly, but stop in any case: a stop that does not finish
+	 * within 2 s (or throws) still exits. */
+	const shutdown = () => {
+		setTimeout(() => process.exit(0), 2000).unref();
+		try {
+			if (cl.readyFile)
+				fs.rmSync(cl.readyFile, { force: true });
+		} catch (e) { /* exiting anyway */ }
+		Promise.resolve().then(() => sim.stop()).catch(() => {})
+		    .then(() => process.exit(0));
 	};
 	process.once('SIGINT', shutdown);
 	process.once('SIGTERM', shutdown);
