@@ -206,6 +206,10 @@ test('--state-file: installs, keys and Core survive a restart; the file is 0600 
 	    { Authorization: 'Bearer ' + key } });
 	assert.equal(d.status, 200, 'the key still works');
 	assert.equal((await d.json()).total, 1);
+	/* Stop it before looking for temporary files (it may be writing
+	 * one now) and before the hooks remove its directory. */
+	b.child.kill('SIGTERM');
+	assert.equal(await b.exited, 0);
 	assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
 	    []);
 });
