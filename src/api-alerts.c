@@ -92,25 +92,6 @@ api_alert_statuses(struct app *app, const struct req *req,
 	relay(app, resp, c, HTTPC_GET, segs, NULL, 200);
 }
 
-/* Parse and check a body against tab; 0 with resp filled on failure. */
-static struct json_object *
-body_fields(const struct req *req, struct resp *resp, const struct field *tab,
-    size_t n, struct fieldval *f)
-{
-	struct json_object	*in;
-	struct verr		 e;
-
-	memset(&e, 0, sizeof(e));
-	if ((in = valid_body(req->content_type, req->body, req->bodylen,
-	    req->body_too_large, &e)) == NULL ||
-	    !valid_fields(in, tab, n, f, &e)) {
-		json_object_put(in);
-		resp_error(resp, e.status, e.code, e.field, e.message);
-		return NULL;
-	}
-	return in;
-}
-
 void
 api_alert_flag(struct app *app, const struct req *req, struct resp *resp,
     const struct call *c)
@@ -119,7 +100,7 @@ api_alert_flag(struct app *app, const struct req *req, struct resp *resp,
 	struct json_object	*in, *body;
 	const char		*segs[] = { "flag", NULL, NULL };
 
-	if ((in = body_fields(req, resp, flag_fields, FF__MAX, f)) == NULL)
+	if ((in = api_body(req, resp, flag_fields, FF__MAX, f)) == NULL)
 		return;
 	if (strncmp(f[FF_TARGET].s, "bln_", 4) != 0 &&
 	    strncmp(f[FF_TARGET].s, "txn_", 4) != 0 &&
@@ -153,7 +134,7 @@ api_alert_update(struct app *app, const struct req *req, struct resp *resp,
 	const char		*segs[] = { "flag", c->id, NULL };
 	size_t			 i;
 
-	if ((in = body_fields(req, resp, update_fields, UF__MAX, f)) == NULL)
+	if ((in = api_body(req, resp, update_fields, UF__MAX, f)) == NULL)
 		return;
 	body = json_object_new_object();
 	for (i = 0; i < UF__MAX; i++)

@@ -88,23 +88,13 @@ api_txn_create(struct app *app, const struct req *req, struct resp *resp,
 	struct json_object	*in, *body, *meta, *app_meta, *out, *o, *v;
 	struct fieldval		 f[TF__MAX];
 	struct cloud_call	 call;
-	struct verr		 e;
 	const char		*segs[] = { "transactions", NULL };
 	char			 ref[REFERENCE_MAX + 1];
 	char			 url[REFERENCE_MAX + 32];
 	int			 rc;
 
-	memset(&e, 0, sizeof(e));
-	if ((in = valid_body(req->content_type, req->body, req->bodylen,
-	    req->body_too_large, &e)) == NULL) {
-		resp_error(resp, e.status, e.code, e.field, e.message);
+	if ((in = api_body(req, resp, txn_fields, TF__MAX, f)) == NULL)
 		return;
-	}
-	if (!valid_fields(in, txn_fields, TF__MAX, f, &e)) {
-		resp_error(resp, e.status, e.code, e.field, e.message);
-		json_object_put(in);
-		return;
-	}
 	if (f[TF_AMOUNT].i < 1 || f[TF_AMOUNT].i > AMOUNT_MAX)
 		resp_error(resp, 400, "INVALID_FIELD", "amount", "must be a "
 		    "whole number of minor units from 1 to 999999999999999");

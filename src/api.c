@@ -154,6 +154,25 @@ app_cloud(struct app *app)
 }
 
 /* See http.h. */
+struct json_object *
+api_body(const struct req *req, struct resp *resp, const struct field *tab,
+    size_t n, struct fieldval *f)
+{
+	struct json_object	*in;
+	struct verr		 e;
+
+	memset(&e, 0, sizeof(e));
+	if ((in = valid_body(req->content_type, req->body, req->bodylen,
+	    req->body_too_large, &e)) == NULL ||
+	    !valid_fields(in, tab, n, f, &e)) {
+		json_object_put(in);
+		resp_error(resp, e.status, e.code, e.field, e.message);
+		return NULL;
+	}
+	return in;
+}
+
+/* See http.h. */
 int
 api_cloud(struct app *app, const struct call *c, struct resp *resp,
     const struct cloud_call *call, struct json_object **out)

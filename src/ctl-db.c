@@ -83,6 +83,24 @@ ctl_open(struct ctl *c, struct db **dbp)
 	return CTL_FAIL;
 }
 
+/*
+ * Open the database as migrate does (DB_MIGRATE: created if missing, at
+ * any schema), for the commands that change or replace it whole.  Returns
+ * the connection, or NULL with the message printed.
+ */
+static struct db *
+ctl_open_any(struct ctl *c)
+{
+	struct db	*db;
+	char		 err[512];
+
+	err[0] = '\0';
+	if ((db = db_open(c->cf.db_path, DB_MIGRATE, err, sizeof(err))) ==
+	    NULL)
+		db_open_failed(c->cf.db_path, err);
+	return db;
+}
+
 /* --- migrate ---------------------------------------------------------- */
 
 /* migrate: create or upgrade the schema. */
@@ -98,12 +116,8 @@ cmd_migrate(struct ctl *c, const struct cmd *me, int argc, char **argv)
 	if ((rc = ctl_load(c)) != CTL_OK)
 		return rc;
 
-	err[0] = '\0';
-	if ((db = db_open(c->cf.db_path, DB_MIGRATE, err, sizeof(err)))
-	    == NULL) {
-		db_open_failed(c->cf.db_path, err);
+	if ((db = ctl_open_any(c)) == NULL)
 		return CTL_FAIL;
-	}
 	have = db_schema_version(db);
 	want = db_schema_latest();
 	if (have > want) {
@@ -170,12 +184,8 @@ cmd_restore(struct ctl *c, const struct cmd *me, int argc, char **argv)
 		return rc;
 	/* DB_MIGRATE: the live file may be damaged, missing, or at any
 	 * schema; it is about to be replaced. */
-	err[0] = '\0';
-	if ((db = db_open(c->cf.db_path, DB_MIGRATE, err, sizeof(err)))
-	    == NULL) {
-		db_open_failed(c->cf.db_path, err);
+	if ((db = ctl_open_any(c)) == NULL)
 		return CTL_FAIL;
-	}
 	if (!db_restore(db, argv[optind], &version, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s\n", PROGNAME, err);
 		db_close(db);

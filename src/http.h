@@ -148,6 +148,17 @@ void		 api_alert_update(struct app *, const struct req *,
 		    struct resp *, const struct call *);
 
 /*
+ * The request's JSON body, checked by valid_body() and its fields by
+ * valid_fields() against tab[0..n) into f.  Returns the parsed body
+ * (caller json_object_put()s; f points into it), or NULL with resp
+ * filled with the 4xx naming what is wrong.
+ */
+struct field;
+struct fieldval;
+struct json_object *api_body(const struct req *req, struct resp *resp,
+		    const struct field *tab, size_t n, struct fieldval *f);
+
+/*
  * Make call to Cloud for the session's install (its key, its instance).
  * Returns 1 with the answer in *out (caller json_object_put()s), or 0
  * with resp filled with the error to answer.

@@ -65,24 +65,13 @@ portal_handle(struct app *app, const struct req *req, struct resp *resp)
 {
 	struct json_object	*o, *out;
 	struct fieldval		 v[LF__MAX];
-	struct verr		 e;
 	struct install		 in;
 	struct token		 t;
 	char			*tok = NULL, *url = NULL;
 	int			 rc;
 
-	memset(&e, 0, sizeof(e));
-	o = valid_body(req->content_type, req->body, req->bodylen,
-	    req->body_too_large, &e);
-	if (o == NULL) {
-		resp_error(resp, e.status, e.code, e.field, e.message);
+	if ((o = api_body(req, resp, launch_fields, LF__MAX, v)) == NULL)
 		return;
-	}
-	if (!valid_fields(o, launch_fields, LF__MAX, v, &e)) {
-		resp_error(resp, e.status, e.code, e.field, e.message);
-		json_object_put(o);
-		return;
-	}
 	snprintf(resp->install, sizeof(resp->install), "%s", v[LF_ID].s);
 
 	if ((rc = db_install_get(app->db, v[LF_ID].s, &in)) < 0) {
