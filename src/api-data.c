@@ -288,17 +288,6 @@ filter_ok(const struct resource *r, const char *key, const char *val)
 	return 0;
 }
 
-/* page or page_size: a whole number from 1 to max, into *out. */
-static int
-page_param(const char *s, long max, long *out)
-{
-	if (s == NULL)
-		return 1;
-	if (!digits(s, 6) || (*out = strtol(s, NULL, 10)) < 1 || *out > max)
-		return 0;
-	return 1;
-}
-
 void
 resp_cloud_error(struct resp *resp, const struct cloud_err *e)
 {
@@ -332,14 +321,14 @@ api_list(struct app *app, const struct req *req, struct resp *resp,
 		return;
 	}
 	size = r->page_size;
-	if (!page_param(query_get(&q, "page"), PAGE_MAX, &page)) {
+	if (!query_page(query_get(&q, "page"), PAGE_MAX, &page)) {
 		query_free(&q);
 		snprintf(msg, sizeof(msg), "must be a whole number from 1 to "
 		    "%d", PAGE_MAX);
 		resp_error(resp, 400, "INVALID_QUERY", "page", msg);
 		return;
 	}
-	if (!page_param(query_get(&q, "page_size"), PAGE_SIZE_MAX, &size)) {
+	if (!query_page(query_get(&q, "page_size"), PAGE_SIZE_MAX, &size)) {
 		query_free(&q);
 		snprintf(msg, sizeof(msg), "must be a whole number from 1 to "
 		    "%d", PAGE_SIZE_MAX);

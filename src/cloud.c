@@ -36,6 +36,9 @@
 #define CLOUD_ATTEMPTS		3
 #define CLOUD_BACKOFF_MS	200
 
+#define CLOUD_SEGS_MAX	8	/* path segments of a call */
+#define CLOUD_QUERY_MAX	64	/* query strings of a call (k and v) */
+
 struct cloud {
 	struct httpc	*h;
 };
@@ -84,108 +87,38 @@ cloud_connects(const struct cloud *c)
 	return httpc_connects(c->h);
 }
 
-/* A path segment we may send: not empty, not "." or "..". */
-static int
-seg_ok(const char *s)
-{
-	return s != NULL && *s != '\0' && strcmp(s, ".") != 0 &&
-	    strcmp(s, "..") != 0;
-}
-
-/* Append "/" and segment s, escaped, to *path.  Returns 1, or 0 if s is
- * not a segment we send or memory ran out. */
-static int
-path_add(char **path, const char *s)
-{
-	char	*esc, *np;
-	size_t	 n;
-
-	if (!seg_ok(s) || (esc = curl_easy_escape(NULL, s, 0)) == NULL)
-		return 0;
-	n = strlen(*path) + strlen(esc) + 2;
-	if ((np = realloc(*path, n)) == NULL) {
-		curl_free(esc);
-		return 0;
-	}
-	*path = np;
-	strcat(np, "/");
-	strcat(np, esc);
-	curl_free(esc);
-	return 1;
-}
-
-/* See cloud.h. */
+/* See cloud.h.  The API's prefix, then the call's segments; instance_id
+ * first in the query of every call but Alerts. */
 char *
 cloud_url(const char *base, const struct cloud_call *call,
     const char *instance_id)
 {
-	CURLU	*u;
-	char	*path = NULL, *bpath = NULL, *q, *url = NULL;
-	size_t	 len, i, n;
-	int	 ok = 0;
+	const char	*segs[CLOUD_SEGS_MAX + 2], *query[CLOUD_QUERY_MAX + 3];
+	size_t		 ns = 0, nq = 0, i;
 
-	if ((u = curl_url()) == NULL)
-		return NULL;
-	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &bpath, 0) != CURLUE_OK)
-		goto out;
-	/* The base path without its trailing slashes, then the API's
-	 * prefix, then each segment escaped on its own: an id can never
-	 * add a segment or a query. */
-	len = strlen(bpath);
-	while (len > 0 && bpath[len - 1] == '/')
-		len--;
-	if ((path = malloc(len + 1)) == NULL)
-		goto out;
-	memcpy(path, bpath, len);
-	path[len] = '\0';
-	if (api_prefix[call->api] != NULL &&
-	    !path_add(&path, api_prefix[call->api]))
-		goto out;
-	for (i = 0; call->segs != NULL && call->segs[i] != NULL; i++)
-		if (!path_add(&path, call->segs[i]))
-			goto out;
-	if (curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK)
-		goto out;
+	if (api_prefix[call->api] != NULL)
+		segs[ns++] = api_prefix[call->api];
+	for (i = 0; call->segs != NULL && call->segs[i] != NULL; i++) {
+		if (i == CLOUD_SEGS_MAX)
+			return NULL;
+		segs[ns++] = call->segs[i];
+	}
+	segs[ns] = NULL;
 	if (call->api != CLOUD_ALERTS) {
 		if (instance_id == NULL)
-			goto out;
-		n = strlen(instance_id) + sizeof("instance_id=");
-		if ((q = malloc(n)) == NULL)
-			goto out;
-		snprintf(q, n, "instance_id=%s", instance_id);
-		i = curl_url_set(u, CURLUPART_QUERY, q,
-		    CURLU_APPENDQUERY | CURLU_URLENCODE) == CURLUE_OK;
-		free(q);
-		if (!i)
-			goto out;
+			return NULL;
+		query[nq++] = "instance_id";
+		query[nq++] = instance_id;
 	}
 	for (i = 0; call->query != NULL && call->query[i] != NULL &&
 	    call->query[i + 1] != NULL; i += 2) {
-		n = strlen(call->query[i]) + strlen(call->query[i + 1]) + 2;
-		if ((q = malloc(n)) == NULL)
-			goto out;
-		snprintf(q, n, "%s=%s", call->query[i], call->query[i + 1]);
-		ok = curl_url_set(u, CURLUPART_QUERY, q,
-		    CURLU_APPENDQUERY | CURLU_URLENCODE) == CURLUE_OK;
-		free(q);
-		if (!ok)
-			goto out;
-		ok = 0;
+		if (i >= CLOUD_QUERY_MAX)
+			return NULL;
+		query[nq++] = call->query[i];
+		query[nq++] = call->query[i + 1];
 	}
-	if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-		url = NULL;
-	ok = url != NULL;
-out:
-	if (!ok && url != NULL) {
-		curl_free(url);
-		url = NULL;
-	}
-	curl_free(bpath);
-	free(path);
-	curl_url_cleanup(u);
-	return url;
+	query[nq] = NULL;
+	return httpc_url(base, segs, query);
 }
 
 static int
@@ -207,33 +140,6 @@ clean_copy(char *buf, size_t bufsz, const char *s)
 	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < bufsz; i++)
 		buf[i] = isprint((unsigned char)s[i]) ? s[i] : ' ';
 	buf[i] = '\0';
-}
-
-/* Parse a JSON answer (object or array); NULL if it is not JSON. */
-static struct json_object *
-parse(const char *s, size_t len)
-{
-	struct json_tokener	*tok;
-	struct json_object	*o;
-
-	if (s == NULL || len == 0 || (tok = json_tokener_new_ex(64)) == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success
-	    || json_tokener_get_parse_end(tok) < len)) {
-		/* Only blanks may follow. */
-		size_t	 end = json_tokener_get_parse_end(tok);
-
-		for (; end < len; end++)
-			if (strchr(" \t\r\n", s[end]) == NULL) {
-				json_object_put(o);
-				o = NULL;
-				break;
-			}
-	}
-	json_tokener_free(tok);
-	return o;
 }
 
 /*
@@ -281,7 +187,7 @@ core_error(const struct httpc_resp *r, struct cloud_err *e)
 	snprintf(e->code, sizeof(e->code), "UPSTREAM_REJECTED");
 	snprintf(e->message, sizeof(e->message), "Blnk refused the request "
 	    "(HTTP %ld)", r->status);
-	if ((o = parse(r->body, r->len)) == NULL ||
+	if ((o = httpc_json(r->body, r->len)) == NULL ||
 	    !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return;
@@ -350,7 +256,7 @@ outcome(const struct httpc_resp *r, struct json_object **out,
 			return *out != NULL ? 1 : fail(e, 500, "INTERNAL",
 			    "out of memory");
 		}
-		if ((*out = parse(r->body, r->len)) == NULL)
+		if ((*out = httpc_json(r->body, r->len)) == NULL)
 			return fail(e, 502, "CLOUD_ERROR", "Blnk Cloud's "
 			    "answer was not JSON");
 		return 1;

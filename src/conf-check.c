@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,30 @@
 #define TTL_MIN		300
 #define TTL_MAX		900
 #define TOKEN_INFO	"stripe-sync launch token v1"
+
+/* The numeric keys: default, range, and where they go. */
+static const struct numkey {
+	enum ckey	 key;
+	long		 def, min, max;
+	const char	*unit;
+	size_t		 off;
+} numkeys[] = {
+	{ K_CLOUD_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, 1, TIMEOUT_MAX,
+	  "seconds", offsetof(struct conf, cloud_connect_timeout) },
+	{ K_CLOUD_TIMEOUT, DEFAULT_CLOUD_TIMEOUT, 1, TIMEOUT_MAX,
+	  "seconds", offsetof(struct conf, cloud_timeout) },
+	{ K_STRIPE_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, 1, TIMEOUT_MAX,
+	  "seconds", offsetof(struct conf, stripe_connect_timeout) },
+	{ K_STRIPE_TIMEOUT, DEFAULT_CLOUD_TIMEOUT, 1, TIMEOUT_MAX,
+	  "seconds", offsetof(struct conf, stripe_timeout) },
+	/* Stripe allows 100 calls a second in live mode, 25 in test. */
+	{ K_STRIPE_RATE, 0, 0, 100, "calls a second",
+	  offsetof(struct conf, stripe_rate) },
+	{ K_SYNC_PATIENCE, 300, 1, 86400, "seconds",
+	  offsetof(struct conf, sync_patience) },
+	{ K_SYNC_CONFIRM_TIMEOUT, 600, 1, 86400, "seconds",
+	  offsetof(struct conf, sync_confirm_timeout) },
+};
 
 static const char *const log_levels[LOG_LEVEL__MAX] = {
 	"error",	/* LOG_LEVEL_ERROR */
@@ -365,8 +390,10 @@ conf_validate(struct conf *cf, struct raw *r, char *err, size_t errsz)
 		K_MASTER_KEY, K_SESSION_SECRET, K_CALLBACK_SECRET,
 		K_PORTAL_URL
 	};
-	size_t	 i, j;
-	int	 lvl;
+	const struct numkey	*nk;
+	size_t			 i, j;
+	long			*v;
+	int			 lvl;
 
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (r->val[required[i]] == NULL) {
@@ -459,28 +486,29 @@ conf_validate(struct conf *cf, struct raw *r, char *err, size_t errsz)
 		return 0;
 	}
 
-	/* Calls to Cloud happen inside a portal request, which nginx gives
-	 * up on after fastcgi_read_timeout (15 s in the shipped site): the
-	 * whole call, retries included, must end well before. */
-	cf->cloud_connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-	cf->cloud_timeout = DEFAULT_CLOUD_TIMEOUT;
-	if (r->val[K_CLOUD_CONNECT_TIMEOUT] != NULL &&
-	    !parse_range(r->val[K_CLOUD_CONNECT_TIMEOUT], 1, TIMEOUT_MAX,
-	    &cf->cloud_connect_timeout)) {
-		util_errf(err, errsz, "cloud_connect_timeout: must be a whole "
-		    "number of seconds from 1 to %d", TIMEOUT_MAX);
-		return 0;
-	}
-	if (r->val[K_CLOUD_TIMEOUT] != NULL &&
-	    !parse_range(r->val[K_CLOUD_TIMEOUT], 1, TIMEOUT_MAX,
-	    &cf->cloud_timeout)) {
-		util_errf(err, errsz, "cloud_timeout: must be a whole number "
-		    "of seconds from 1 to %d", TIMEOUT_MAX);
-		return 0;
+	/* Calls to Cloud and Stripe happen inside a portal request, which
+	 * nginx gives up on after fastcgi_read_timeout (15 s in the shipped
+	 * site): the whole call, retries included, must end well before. */
+	for (i = 0; i < sizeof(numkeys) / sizeof(numkeys[0]); i++) {
+		nk = &numkeys[i];
+		v = (long *)((char *)cf + nk->off);
+		*v = nk->def;
+		if (r->val[nk->key] != NULL &&
+		    !parse_range(r->val[nk->key], nk->min, nk->max, v)) {
+			util_errf(err, errsz, "%s: must be a whole number of "
+			    "%s from %ld to %ld", conf_keys[nk->key], nk->unit,
+			    nk->min, nk->max);
+			return 0;
+		}
 	}
 	if (cf->cloud_connect_timeout > cf->cloud_timeout) {
 		util_errf(err, errsz, "cloud_connect_timeout: must not be "
 		    "longer than cloud_timeout");
+		return 0;
+	}
+	if (cf->stripe_connect_timeout > cf->stripe_timeout) {
+		util_errf(err, errsz, "stripe_connect_timeout: must not be "
+		    "longer than stripe_timeout");
 		return 0;
 	}
 

@@ -58,6 +58,11 @@ const char *const conf_keys[K__MAX + 1] = {
 	"allow_root",
 	"cloud_connect_timeout",
 	"cloud_timeout",
+	"stripe_connect_timeout",
+	"stripe_timeout",
+	"stripe_rate",
+	"sync_patience",
+	"sync_confirm_timeout",
 	NULL
 };
 

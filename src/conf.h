@@ -54,6 +54,14 @@ struct conf {
 	int		 allow_root;	/* serve as root (containers only) */
 	long		 cloud_connect_timeout;	/* seconds, per attempt */
 	long		 cloud_timeout;	/* seconds, a whole call */
+	long		 stripe_connect_timeout; /* seconds, per attempt */
+	long		 stripe_timeout; /* seconds, a whole call */
+	long		 stripe_rate;	/* calls per second; 0: the mode's
+					   limit (25 test, 100 live) */
+	long		 sync_patience;	/* seconds a run waits out a Cloud or
+					   Stripe outage before it fails */
+	long		 sync_confirm_timeout; /* seconds a run waits for
+					   Blnk to apply what it posted */
 };
 
 /*

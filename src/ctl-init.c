@@ -115,6 +115,18 @@ static const struct {
 	{ "cloud_timeout", "10",
 	  "Seconds a whole call to Blnk Cloud may take, retries included;\n"
 	  "# keep it under nginx's fastcgi_read_timeout (15 s)." },
+	{ "stripe_connect_timeout", "3",
+	  "Seconds one connection attempt to Stripe may take." },
+	{ "stripe_timeout", "10",
+	  "Seconds a whole call to Stripe may take, retries included." },
+	{ "stripe_rate", "0",
+	  "Calls a second stripe-syncd makes to Stripe, at most; 0: the\n"
+	  "# mode's own limit (25 in test mode, 100 in live mode)." },
+	{ "sync_patience", "300",
+	  "Seconds a sync run waits out Cloud or Stripe being down before\n"
+	  "# it fails (the next run resumes where it stopped)." },
+	{ "sync_confirm_timeout", "600",
+	  "Seconds a sync run waits for Blnk to apply what it posted." },
 	{ "allow_root", "no",
 	  "yes lets the workers and stripe-syncd run as root: only for a\n"
 	  "# container that has no other user." },

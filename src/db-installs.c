@@ -26,6 +26,7 @@ enum stmt {
 	STMT_INSTALL_LIST,
 	STMT_INSTALL_ACTIVATE,
 	STMT_INSTALL_DEACTIVATE,
+	STMT_INSTALL_FORGET_STRIPE,
 	STMT_EVENT_CLAIM,
 	STMT_EVENT_GET,
 	STMT_EVENT_COUNT,
@@ -63,6 +64,8 @@ static const char *const stmts[STMT__MAX] = {
 	"UPDATE installs SET status = 'inactive', api_key_sealed = NULL, "
 	"api_key_kid = NULL, uninstalled_at = ?2, updated_at = ?3 "
 	"WHERE installed_app_id = ?1",
+	/* STMT_INSTALL_FORGET_STRIPE: the Stripe key goes with the install */
+	"DELETE FROM stripe_connections WHERE installed_app_id = ?1",
 	/* STMT_EVENT_CLAIM */
 	"INSERT INTO events (idempotency_key, kind, installed_app_id, "
 	"outcome, received_at) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -227,7 +230,7 @@ db_install_deactivate(struct db *db, const char *id,
     const char *uninstalled_at, const char *now)
 {
 	sqlite3_stmt	*st;
-	int		 rc = SQLITE_ERROR;
+	int		 rc = SQLITE_ERROR, n;
 
 	if (!db_in_txn(db))
 		return -1;
@@ -240,7 +243,13 @@ db_install_deactivate(struct db *db, const char *id,
 	db_stmt_done(st);
 	if (rc != SQLITE_DONE)
 		return -1;
-	return sqlite3_changes(db->h) > 0;
+	if ((n = sqlite3_changes(db->h)) == 0)
+		return 0;
+	if ((st = ST(db, STMT_INSTALL_FORGET_STRIPE)) == NULL)
+		return -1;
+	rc = db_bind_text(st, 1, id) ? sqlite3_step(st) : SQLITE_ERROR;
+	db_stmt_done(st);
+	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 /*
@@ -302,28 +311,10 @@ db_install_key_aad(const char *id, char *buf, size_t bufsz)
 }
 
 
-/*
- * See db.h.  The opened key is checked to hold no NUL byte, since callers
- * use it as a string.
- */
+/* See db.h. */
 int
 db_install_key(struct db *db, const struct conf *cf, const char *id,
     char **key)
 {
-	unsigned char	*pt;
-	size_t		 ptlen;
-	char		 kid[CONF_KIDLEN + 1];
-	int		 rc;
-
-	*key = NULL;
-	rc = db_sealed_open(db, cf, SEALED_INSTALL_API_KEY, id, &pt, &ptlen, kid);
-	if (rc <= 0)
-		return rc < 0 ? -1 : 0;
-	if (memchr(pt, '\0', ptlen) != NULL) {
-		crypto_wipe(pt, ptlen);
-		free(pt);
-		return -1;
-	}
-	*key = (char *)pt;
-	return 1;
+	return db_sealed_string(db, cf, SEALED_INSTALL_API_KEY, id, key);
 }

@@ -23,6 +23,8 @@ enum db_family {
 	DBF_MIGRATE,	/* db-migrate.c: schema versions */
 	DBF_INSTALLS,	/* db-installs.c: installs and delivered events */
 	DBF_SECRETS,	/* db-secrets.c: every sealed column */
+	DBF_STRIPE,	/* db-stripe.c: Stripe connections and settings */
+	DBF_SYNC,	/* db-sync.c: runs, items, postings */
 	DBF__MAX
 };
 
@@ -45,6 +47,18 @@ struct db {
  */
 sqlite3_stmt	*db_stmt(struct db *db, enum db_family f,
 		    const char *const *sql, int i);
+
+/*
+ * Statement i of family f with its parameters bound from the arguments by
+ * fmt, one letter each: 't' a const char * (NULL binds NULL), 'i' an
+ * int64_t.  Returns the statement (step it, then db_stmt_done()), or NULL.
+ */
+sqlite3_stmt	*db_prep(struct db *db, enum db_family f,
+		    const char *const *sql, int i, const char *fmt, ...);
+
+/* Step st to the end and reset it; returns the rows changed, or -1 on
+ * error (or if st is NULL, a failed db_prep()). */
+int64_t		 db_done(struct db *db, sqlite3_stmt *st);
 
 /* Reset a statement and clear its bindings after use. */
 void		 db_stmt_done(sqlite3_stmt *st);
@@ -82,6 +96,7 @@ struct conf;
 /* The sealed columns (db-secrets.c). */
 enum sealed_id {
 	SEALED_INSTALL_API_KEY,	/* installs.api_key_sealed */
+	SEALED_STRIPE_KEY,	/* stripe_connections.key_sealed */
 	SEALED__MAX
 };
 
@@ -94,5 +109,10 @@ enum sealed_id {
 int		 db_sealed_open(struct db *db, const struct conf *cf,
 		    enum sealed_id which, const char *id, unsigned char **pt,
 		    size_t *ptlen, char *kid);
+
+/* The same for a value used as a string: *out is NUL-terminated, holds
+ * no NUL, and must be crypto_wipe()d and freed.  -1, 0 or 1 as above. */
+int		 db_sealed_string(struct db *db, const struct conf *cf,
+		    enum sealed_id which, const char *id, char **out);
 
 #endif

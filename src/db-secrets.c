@@ -2,7 +2,7 @@
  * db-secrets.c: every sealed column of the schema, opening a sealed value,
  * and re-sealing them all under the current master key (rotate-keys).
  *
- * A new secret (say a Stripe key table) is one more entry in sealed_cols[]
+ * A new secret is one more entry in sealed_cols[]
  * plus its three statements: "ids" lists the ids of rows holding a value,
  * "get" selects (blob, kid) by id, "put" sets (blob, kid) by id.
  */
@@ -23,6 +23,10 @@ enum stmt {
 	STMT_INSTALL_KEY_IDS,
 	STMT_INSTALL_KEY,
 	STMT_INSTALL_KEY_PUT,
+	STMT_STRIPE_KEY_KIDS,
+	STMT_STRIPE_KEY_IDS,
+	STMT_STRIPE_KEY,
+	STMT_STRIPE_KEY_PUT,
 	STMT__MAX
 };
 
@@ -38,6 +42,17 @@ static const char *const stmts[STMT__MAX] = {
 	"WHERE installed_app_id = ?1",
 	/* STMT_INSTALL_KEY_PUT */
 	"UPDATE installs SET api_key_sealed = ?2, api_key_kid = ?3 "
+	"WHERE installed_app_id = ?1",
+	/* STMT_STRIPE_KEY_KIDS */
+	"SELECT key_kid, count(*) FROM stripe_connections GROUP BY key_kid",
+	/* STMT_STRIPE_KEY_IDS */
+	"SELECT installed_app_id FROM stripe_connections "
+	"ORDER BY installed_app_id",
+	/* STMT_STRIPE_KEY */
+	"SELECT key_sealed, key_kid FROM stripe_connections "
+	"WHERE installed_app_id = ?1",
+	/* STMT_STRIPE_KEY_PUT */
+	"UPDATE stripe_connections SET key_sealed = ?2, key_kid = ?3 "
 	"WHERE installed_app_id = ?1",
 };
 
@@ -56,6 +71,9 @@ static const struct sealed_col sealed_cols[SEALED__MAX] = {
 	[SEALED_INSTALL_API_KEY] = { "installs.api_key",
 	    STMT_INSTALL_KEY_KIDS, STMT_INSTALL_KEY_IDS, STMT_INSTALL_KEY, STMT_INSTALL_KEY_PUT,
 	    db_install_key_aad },
+	[SEALED_STRIPE_KEY] = { "stripe_connections.key",
+	    STMT_STRIPE_KEY_KIDS, STMT_STRIPE_KEY_IDS, STMT_STRIPE_KEY,
+	    STMT_STRIPE_KEY_PUT, db_stripe_key_aad },
 };
 
 /*
@@ -333,5 +351,29 @@ db_sealed_counts(struct db *db, struct kid_count *out, size_t max,
 	if (rc != SQLITE_DONE)
 		return 0;
 	qsort(out, *n, sizeof(*out), kid_cmp);
+	return 1;
+}
+
+/* See db-int.h.  The opened value must hold no NUL byte: callers use it
+ * as a string. */
+int
+db_sealed_string(struct db *db, const struct conf *cf, enum sealed_id which,
+    const char *id, char **out)
+{
+	unsigned char	*pt;
+	size_t		 ptlen;
+	char		 kid[CONF_KIDLEN + 1];
+	int		 rc;
+
+	*out = NULL;
+	rc = db_sealed_open(db, cf, which, id, &pt, &ptlen, kid);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 0;
+	if (memchr(pt, '\0', ptlen) != NULL) {
+		crypto_wipe(pt, ptlen);
+		free(pt);
+		return -1;
+	}
+	*out = (char *)pt;
 	return 1;
 }

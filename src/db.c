@@ -141,6 +141,54 @@ db_stmt_int(struct db *db, enum db_family f, const char *const *sql, int i,
 	return rc == SQLITE_ROW;
 }
 
+/* See db-int.h. */
+sqlite3_stmt *
+db_prep(struct db *db, enum db_family f, const char *const *sql, int i,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 n, ok = 1;
+
+	if ((st = db_stmt(db, f, sql, i)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	for (n = 1; ok && fmt[n - 1] != '\0'; n++)
+		switch (fmt[n - 1]) {
+		case 't':
+			ok = db_bind_text(st, n, va_arg(ap, const char *));
+			break;
+		case 'i':
+			ok = sqlite3_bind_int64(st, n, va_arg(ap, int64_t)) ==
+			    SQLITE_OK;
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+	va_end(ap);
+	if (!ok) {
+		db_stmt_done(st);
+		db_set_msg(db, "binding statement %d failed", i);
+		return NULL;
+	}
+	return st;
+}
+
+/* See db-int.h. */
+int64_t
+db_done(struct db *db, sqlite3_stmt *st)
+{
+	int	 rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		continue;
+	db_stmt_done(st);
+	return rc == SQLITE_DONE ? (int64_t)sqlite3_changes(db->h) : -1;
+}
+
 /* *out is allocated (caller frees), NULL for SQL NULL. */
 int
 db_col_dup(sqlite3_stmt *st, int i, int nullable, char **out)

@@ -238,4 +238,287 @@ int		 db_install_key(struct db *db, const struct conf *cf,
  * semantics: writes into buf of size bufsz). */
 void		 db_install_key_aad(const char *id, char *buf, size_t bufsz);
 
+/* --- Stripe connections and settings (db-stripe.c) --- */
+
+/* An install's Stripe connection, without its key. */
+struct stripe_conn {
+	char		 mode[8];	/* "test" or "live" */
+	char		 key_type[16];	/* "secret" or "restricted" */
+	char		 last4[8];
+	char		 connected_at[32];
+	char		 updated_at[32];
+};
+
+/* -1 error, 0 not connected, 1 connected (*c filled). */
+int		 db_stripe_get(struct db *db, const char *id,
+		    struct stripe_conn *c);
+
+/*
+ * Seal key (with associated data bound to the install) and store it with
+ * its mode, type and last four characters, replacing any key before it.
+ * Must run inside db_begin().  Returns 1, or 0 (nothing stored).
+ */
+int		 db_stripe_put(struct db *db, const struct conf *cf,
+		    const char *id, const char *key, const char *mode,
+		    const char *key_type, const char *now);
+
+/* Delete the connection (the sealed key goes with it).  Inside
+ * db_begin().  -1 error, 0 there was none, 1 deleted. */
+int		 db_stripe_delete(struct db *db, const char *id);
+
+/* Open the install's Stripe key into *key (caller crypto_wipe()s and
+ * frees).  -1 error, 0 not connected, 1 found. */
+int		 db_stripe_key(struct db *db, const struct conf *cf,
+		    const char *id, char **key);
+
+void		 db_stripe_key_aad(const char *id, char *buf, size_t bufsz);
+
+/* The mode of what this install imported last, into mode[8] ("" if it
+ * never imported).  Returns 1, 0 on error. */
+int		 db_stripe_last_mode(struct db *db, const char *id,
+		    char *mode);
+
+/* The stored settings JSON of install id into *json (allocated).  -1
+ * error, 0 none stored (the defaults apply), 1 found. */
+int		 db_settings_get(struct db *db, const char *id, char **json);
+
+/* Store settings JSON text for install id.  Inside db_begin(). */
+int		 db_settings_put(struct db *db, const char *id,
+		    const char *json, const char *now);
+
+/* Has install id listed balance transactions in mode yet (a start date
+ * is then fixed)?  -1 error, 0 no, 1 yes with *start_at set. */
+int		 db_cursor_start(struct db *db, const char *id,
+		    const char *mode, int64_t *start_at);
+
+/* --- sync runs, items, postings (db-sync.c) --- */
+
+/* A run's counters, in sync_runs' column order. */
+enum sync_n {
+	SN_FOUND,	/* balance transactions new to this install */
+	SN_IMPORTED,	/* items whose every posting Blnk APPLIED */
+	SN_PRESENT,	/* listed again, already imported */
+	SN_REJECTED,	/* items with a posting Blnk REJECTED */
+	SN_FAILED,	/* items that cannot be imported */
+	SN_TO_CONFIRM,	/* postings sent in this run */
+	SN_CONFIRMED,	/* of those, confirmed (applied or rejected) */
+	SN__MAX
+};
+
+extern const char *const sync_n_names[SN__MAX];	/* "found", ... */
+
+/* A run row.  balance_before and balances are allocated (or NULL): free
+ * with sync_run_free(). */
+struct sync_run {
+	char		 run_id[40];
+	char		 install_id[130];
+	char		 kind[12];
+	char		 trigger[12];
+	char		 mode[8];		/* "" until the run starts */
+	char		 status[12];
+	char		 phase[16];
+	char		 cursor[128];		/* "" if none */
+	int64_t		 window_gte;		/* -1 if none */
+	int64_t		 high_water;		/* -1 if none */
+	char		*balance_before;
+	char		 lease_owner[64];
+	int64_t		 lease_until;
+	int64_t		 attempts;
+	int64_t		 n[SN__MAX];
+	char		*balances;
+	char		 error_code[48];
+	char		 error_message[256];
+	char		 created_at[32];
+	char		 started_at[32];
+	char		 finished_at[32];
+	char		 updated_at[32];
+};
+
+void		 sync_run_free(struct sync_run *r);
+
+/*
+ * Queue a run for install (inside db_begin()).  Returns 1, 0 if the
+ * install already has a queued or running run (its id in active[40]),
+ * -1 on error.
+ */
+int		 db_run_create(struct db *db, const char *run_id,
+		    const char *install, const char *kind, const char *trigger,
+		    const char *now, char *active);
+
+/* Run run_id, of install (NULL: any).  -1, 0 not found, 1 found. */
+int		 db_run_get(struct db *db, const char *run_id,
+		    const char *install, struct sync_run *r);
+
+/* The runs of install, newest first; status NULL (all), "completed",
+ * "in_progress" (queued or running) or "failed".  cb returns 0 to stop.
+ * Returns 0 on a database error. */
+int		 db_run_list(struct db *db, const char *install,
+		    const char *status, int64_t limit, int64_t offset,
+		    int (*cb)(const struct sync_run *, void *), void *arg);
+
+/* How many runs install has: all, completed, in progress, failed. */
+int		 db_run_counts(struct db *db, const char *install,
+		    int64_t out[4]);
+
+/*
+ * Claim the oldest run that is queued, or running under a lease that ran
+ * out before now: it becomes running under owner until lease_until, its
+ * attempts + 1.  In its own IMMEDIATE transaction.  -1 error, 0 nothing
+ * to claim, 1 claimed into *r.
+ */
+int		 db_run_claim(struct db *db, const char *owner, int64_t now,
+		    int64_t lease_until, const char *now_text,
+		    struct sync_run *r);
+
+/*
+ * Store where run r is (phase, cursor, window, high water, balances,
+ * mode, counters) and extend its lease, only while owner still holds it.
+ * Inside db_begin(): the caller's other writes commit with it or not at
+ * all.  1 saved, 0 the lease is lost (roll back and stop), -1 error.
+ */
+int		 db_run_save(struct db *db, const struct sync_run *r,
+		    const char *owner, int64_t lease_until, const char *now);
+
+/* End run_id as status ("completed" or "failed") with an error or not,
+ * while owner holds it.  Inside db_begin().  1, 0 lease lost, -1. */
+int		 db_run_finish(struct db *db, const char *run_id,
+		    const char *owner, const char *status, const char *code,
+		    const char *message, const char *now);
+
+/* Give the lease up at once (a runner stopping): another may claim the
+ * run now.  1, 0 not held, -1. */
+int		 db_run_release(struct db *db, const char *run_id,
+		    const char *owner);
+
+/* Record a problem with an item in run_id (inside db_begin()). */
+int		 db_problem_add(struct db *db, const char *run_id,
+		    const char *stripe_id, const char *reference,
+		    const char *code, const char *message);
+
+/* The problems of run_id in order, at most limit; cb(stripe_id,
+ * reference, code, message, arg) returns 0 to stop.  *total receives how
+ * many there are.  0 on error. */
+int		 db_problems(struct db *db, const char *run_id, int64_t limit,
+		    int (*cb)(const char *, const char *, const char *,
+		    const char *, void *), void *arg, int64_t *total);
+
+/* One Stripe balance transaction, as stored. */
+struct sync_item {
+	char		 txn_id[64];
+	char		 mode[8];
+	int64_t		 created;
+	char		 type[48];
+	char		 kind[12];
+	char		 currency[8];
+	int64_t		 amount;
+	int64_t		 fee;
+	int64_t		 net;
+	char		 source[64];
+	const char	*ctx;		/* JSON text; borrowed */
+	char		 state[12];
+};
+
+/* Add item unless install has it: 1 added, 0 there (*state set to its
+ * state, if state is not NULL), -1.  Inside db_begin(). */
+int		 db_item_add(struct db *db, const char *install,
+		    const struct sync_item *it, const char *run_id,
+		    char *state);
+
+/* The kinds of items, as bits for db_items_new(). */
+#define KIND_PAYINS	0x01
+#define KIND_FEES	0x02
+#define KIND_PAYOUTS	0x04
+#define KIND_OTHER	0x08
+#define KIND_OPENING	0x10
+
+/* Up to limit items of install in mode still 'new' whose kind is in mask,
+ * oldest first (created, then id).  cb returns 0 to stop.  0 on error. */
+int		 db_items_new(struct db *db, const char *install,
+		    const char *mode, unsigned mask, int64_t limit,
+		    int (*cb)(const struct sync_item *, void *), void *arg);
+
+/* Set an item's state (and reason, or NULL).  Inside db_begin(). */
+int		 db_item_set(struct db *db, const char *install,
+		    const char *txn_id, const char *state, const char *run_id,
+		    const char *reason);
+
+/* Items 'sent' whose postings are all decided become 'confirmed' (every
+ * one applied) or 'rejected'; *confirmed and *rejected receive how many.
+ * Inside db_begin(). */
+int		 db_items_settle(struct db *db, const char *install,
+		    const char *run_id, int64_t *confirmed, int64_t *rejected);
+
+/* Per currency, the sum of net of install's items in mode created at or
+ * after since (the opening balance's other half).  0 on error. */
+int		 db_items_net(struct db *db, const char *install,
+		    const char *mode, int64_t since,
+		    int (*cb)(const char *, int64_t, void *), void *arg);
+
+/* Record posting reference of txn_id (state 'sent', sent now).  Inside
+ * db_begin().  1, 0 it exists already, -1. */
+int		 db_posting_add(struct db *db, const char *install,
+		    const char *reference, const char *txn_id, const char *leg,
+		    const char *body, int64_t now);
+
+/* A posting still 'sent', for confirming. */
+struct sync_posting {
+	int64_t		 rowid;
+	char		 reference[160];
+	char		 txn_id[64];
+	const char	*body;		/* borrowed */
+	int64_t		 sends;
+	int64_t		 sent_at;
+};
+
+/* Up to limit of install's 'sent' postings with rowid > after, in rowid
+ * order.  0 on error. */
+int		 db_postings_sent(struct db *db, const char *install,
+		    int64_t after, int64_t limit,
+		    int (*cb)(const struct sync_posting *, void *), void *arg);
+
+/* Decide a posting ("applied" or "rejected"), with the _q row's id. */
+int		 db_posting_set(struct db *db, const char *install,
+		    const char *reference, const char *state,
+		    const char *blnk_id);
+
+/* A posting sent once more, now. */
+int		 db_posting_resent(struct db *db, const char *install,
+		    const char *reference, int64_t now);
+
+/* How many of install's postings are in state.  -1 on error. */
+int64_t		 db_postings_count(struct db *db, const char *install,
+		    const char *state);
+
+/* The listing cursor of install in mode: -1, 0 none, 1 found. */
+int		 db_cursor_get(struct db *db, const char *install,
+		    const char *mode, int64_t *high_water, int64_t *start_at);
+int		 db_cursor_put(struct db *db, const char *install,
+		    const char *mode, int64_t high_water, int64_t start_at,
+		    const char *now);
+
+/* The Blnk balance a charge's pay-in went to: -1, 0 unknown, 1 into
+ * party[PARTY_MAX]. */
+int		 db_charge_get(struct db *db, const char *install,
+		    const char *charge, char *party, size_t partysz);
+int		 db_charge_put(struct db *db, const char *install,
+		    const char *charge, const char *party,
+		    const char *customer);
+
+/* The balance a customer's metadata names: -1, 0 customer unknown, 1
+ * known (party "" if its metadata names none). */
+int		 db_customer_get(struct db *db, const char *install,
+		    const char *customer, char *party, size_t partysz);
+int		 db_customer_put(struct db *db, const char *install,
+		    const char *mode, const char *customer, int64_t created,
+		    const char *party);
+
+/*
+ * The installs whose settings have a schedule, that are active and
+ * connected and have no queued or running run: cb(install, minutes,
+ * created_at of the last run or NULL, arg).  0 on error.
+ */
+int		 db_schedules(struct db *db,
+		    int (*cb)(const char *, int64_t, const char *, void *),
+		    void *arg);
+
 #endif

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "cloud.h"
+#include "stripe.h"
 #include "conf.h"
 #include "crypto.h"
 #include "db.h"
@@ -403,6 +404,7 @@ serve(const struct conf *cf, int ready_fd)
 	log_info("worker stopping");
 	free(body);
 	cloud_free(app.cloud);
+	stripe_free(app.stripe);
 	db_close(db);
 	return ret;
 }

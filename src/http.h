@@ -59,10 +59,14 @@ struct app {
 	const struct conf	*cf;
 	struct db		*db;
 	struct cloud		*cloud;	/* made on first use: app_cloud() */
+	struct stripe		*stripe; /* made on first use: app_stripe() */
 };
 
-/* The process's Cloud client, made on first use; NULL if it cannot be. */
+/* The process's Cloud and Stripe clients, made on first use; NULL if
+ * they cannot be. */
 struct cloud	*app_cloud(struct app *app);
+struct stripe;
+struct stripe	*app_stripe(struct app *app);
 
 struct route;
 
@@ -146,6 +150,27 @@ void		 api_alert_flag(struct app *, const struct req *,
 		    struct resp *, const struct call *);
 void		 api_alert_update(struct app *, const struct req *,
 		    struct resp *, const struct call *);
+void		 api_stripe_get(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_stripe_put(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_stripe_delete(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_sync_create(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_sync_list(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_sync_get(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_settings_get(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_settings_put(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+
+/* An install's settings, stored over the defaults; 0 with resp filled. */
+struct settings;
+int		 api_settings_load(struct app *app, const char *id,
+		    struct settings *s, struct resp *resp);
 
 /*
  * The request's JSON body, checked by valid_body() and its fields by

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 
 #include "config.h"
 #include "crypto.h"
@@ -119,27 +120,61 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Retry-After in whole seconds; an HTTP date is not worth parsing here. */
+/* The value of header line p[0..len) if it is header "name:" (lower
+ * case), without leading blanks and the line end; NULL otherwise. */
+static const char *
+header_value(const char *p, size_t len, const char *name, size_t *vlen)
+{
+	size_t	 n = strlen(name), i;
+
+	if (len <= n || strncasecmp(p, name, n) != 0)
+		return NULL;
+	for (i = n; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+		continue;
+	*vlen = len - i;
+	while (*vlen > 0 && (p[i + *vlen - 1] == '\r' ||
+	    p[i + *vlen - 1] == '\n' || p[i + *vlen - 1] == ' '))
+		(*vlen)--;
+	return p + i;
+}
+
+/*
+ * The headers we act on: Retry-After in whole seconds (an HTTP date is
+ * not worth parsing here), Stripe-Should-Retry, and Request-Id (Stripe's
+ * id of the call, for the log: letters, digits and _ only).
+ */
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct httpc_resp	*resp = arg;
-	size_t			 len = size * n;
-	const char		 name[] = "retry-after:";
+	size_t			 len = size * n, vlen, j;
+	const char		*v;
 	char			 num[16];
-	size_t			 i, j;
 
-	if (len > sizeof(name) - 1 &&
-	    strncasecmp(p, name, sizeof(name) - 1) == 0) {
-		for (i = sizeof(name) - 1; i < len && (p[i] == ' ' ||
-		    p[i] == '\t'); i++)
-			continue;
-		for (j = 0; i < len && j < sizeof(num) - 1 && p[i] >= '0' &&
-		    p[i] <= '9'; i++, j++)
-			num[j] = p[i];
+	if ((v = header_value(p, len, "retry-after:", &vlen)) != NULL) {
+		for (j = 0; j < vlen && j < sizeof(num) - 1 && v[j] >= '0' &&
+		    v[j] <= '9'; j++)
+			num[j] = v[j];
 		num[j] = '\0';
-		if (j > 0 && j < 6)
+		if (j > 0 && j < 6 && j == vlen)
 			resp->retry_after = strtol(num, NULL, 10);
+	} else if ((v = header_value(p, len, "stripe-should-retry:",
+	    &vlen)) != NULL) {
+		if (vlen == 4 && strncasecmp(v, "true", 4) == 0)
+			resp->should_retry = 1;
+		else if (vlen == 5 && strncasecmp(v, "false", 5) == 0)
+			resp->should_retry = 0;
+	} else if ((v = header_value(p, len, "request-id:", &vlen)) != NULL &&
+	    vlen < sizeof(resp->request_id)) {
+		for (j = 0; j < vlen; j++)
+			if (!(v[j] == '_' || (v[j] >= '0' && v[j] <= '9') ||
+			    (v[j] >= 'a' && v[j] <= 'z') ||
+			    (v[j] >= 'A' && v[j] <= 'Z')))
+				break;
+		if (j == vlen) {
+			memcpy(resp->request_id, v, vlen);
+			resp->request_id[vlen] = '\0';
+		}
 	}
 	return len;
 }
@@ -187,6 +222,11 @@ classify(CURLcode rc, int too_large)
 static int
 retryable(enum httpc_method m, const struct httpc_resp *r)
 {
+	/* Stripe says outright whether a retry can help. */
+	if (r->fault == HTTPC_OK && r->should_retry == 0)
+		return 0;
+	if (r->fault == HTTPC_OK && r->should_retry == 1 && m == HTTPC_GET)
+		return 1;
 	if (r->fault == HTTPC_OK)
 		return r->status == 429 || r->status == 503 ||
 		    (m == HTTPC_GET && (r->status == 502 || r->status == 504));
@@ -279,6 +319,8 @@ attempt(struct httpc *h, const struct httpc_req *req,
 	resp->len = 0;
 	resp->status = 0;
 	resp->retry_after = -1;
+	resp->should_retry = -1;
+	resp->request_id[0] = '\0';
 	err[0] = '\0';
 
 	/* Reset keeps the live connections and TLS sessions. */
@@ -354,6 +396,7 @@ httpc_do(struct httpc *h, const struct httpc_req *req,
 
 	memset(resp, 0, sizeof(*resp));
 	resp->retry_after = -1;
+	resp->should_retry = -1;
 	if ((hdrs = headers_make(req)) == NULL) {
 		resp->fault = HTTPC_INTERNAL;
 		snprintf(resp->detail, sizeof(resp->detail), "out of memory");
@@ -387,4 +430,120 @@ httpc_do(struct httpc *h, const struct httpc_req *req,
 	}
 	headers_free(hdrs);
 	return resp->fault == HTTPC_OK;
+}
+
+/* A path segment we may send: not empty, not "." or "..". */
+static int
+seg_ok(const char *s)
+{
+	return s != NULL && *s != '\0' && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0;
+}
+
+/* Append "/" and segment s, escaped, to *path.  Returns 1, or 0 if s is
+ * not a segment we send or memory ran out. */
+static int
+path_add(char **path, const char *s)
+{
+	char	*esc, *np;
+	size_t	 n;
+
+	if (!seg_ok(s) || (esc = curl_easy_escape(NULL, s, 0)) == NULL)
+		return 0;
+	n = strlen(*path) + strlen(esc) + 2;
+	if ((np = realloc(*path, n)) == NULL) {
+		curl_free(esc);
+		return 0;
+	}
+	*path = np;
+	strcat(np, "/");
+	strcat(np, esc);
+	curl_free(esc);
+	return 1;
+}
+
+/* Append the query pair k=v, both URL-encoded, to u.  1 on success. */
+static int
+query_add(CURLU *u, const char *k, const char *v)
+{
+	char	*q;
+	size_t	 n;
+	int	 ok;
+
+	n = strlen(k) + strlen(v) + 2;
+	if ((q = malloc(n)) == NULL)
+		return 0;
+	snprintf(q, n, "%s=%s", k, v);
+	ok = curl_url_set(u, CURLUPART_QUERY, q,
+	    CURLU_APPENDQUERY | CURLU_URLENCODE) == CURLUE_OK;
+	free(q);
+	return ok;
+}
+
+/* See httpc.h. */
+char *
+httpc_url(const char *base, const char *const *segs,
+    const char *const *query)
+{
+	CURLU	*u;
+	char	*path = NULL, *bpath = NULL, *url = NULL;
+	size_t	 len, i;
+
+	if ((u = curl_url()) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &bpath, 0) != CURLUE_OK)
+		goto out;
+	/* The base path without its trailing slashes, then each segment
+	 * escaped on its own: an id can never add a segment or a query. */
+	len = strlen(bpath);
+	while (len > 0 && bpath[len - 1] == '/')
+		len--;
+	if ((path = malloc(len + 1)) == NULL)
+		goto out;
+	memcpy(path, bpath, len);
+	path[len] = '\0';
+	for (i = 0; segs != NULL && segs[i] != NULL; i++)
+		if (!path_add(&path, segs[i]))
+			goto out;
+	if (curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK)
+		goto out;
+	for (i = 0; query != NULL && query[i] != NULL &&
+	    query[i + 1] != NULL; i += 2)
+		if (!query_add(u, query[i], query[i + 1]))
+			goto out;
+	if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+		url = NULL;
+out:
+	curl_free(bpath);
+	free(path);
+	curl_url_cleanup(u);
+	return url;
+}
+
+/* See httpc.h. */
+struct json_object *
+httpc_json(const char *s, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	size_t			 end;
+
+	if (s == NULL || len == 0 || (tok = json_tokener_new_ex(64)) == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success
+	    || json_tokener_get_parse_end(tok) < len)) {
+		/* Only blanks may follow. */
+		for (end = json_tokener_get_parse_end(tok); end < len; end++)
+			if (strchr(" \t\r\n", s[end]) == NULL) {
+				json_object_put(o);
+				o = NULL;
+				break;
+			}
+	}
+	json_tokener_free(tok);
+	return o;
 }

@@ -71,6 +71,9 @@ struct httpc_resp {
 	size_t			 len;
 	int			 attempts;
 	long			 retry_after;	/* seconds, -1 if none */
+	int			 should_retry;	/* Stripe-Should-Retry: 1
+						   true, 0 false, -1 none */
+	char			 request_id[64]; /* Request-Id, or "" */
 	char			 detail[128];	/* libcurl's words, for logs;
 						   never a header or URL */
 };
@@ -87,6 +90,20 @@ void		 httpc_free(struct httpc *h);
 int		 httpc_do(struct httpc *h, const struct httpc_req *req,
 		    struct httpc_resp *resp);
 void		 httpc_resp_free(struct httpc_resp *resp);
+
+/*
+ * The URL base + "/" + each of segs (NULL-terminated, each escaped on its
+ * own; an empty, "." or ".." segment is refused) + "?" + the pairs of
+ * query (k, v, ..., NULL; each URL-encoded).  Returns an allocated string
+ * (free with curl_free()), or NULL.
+ */
+char		*httpc_url(const char *base, const char *const *segs,
+		    const char *const *query);
+
+/* Parse an answer as one strict JSON value (object or array) with only
+ * blanks after it; NULL if it is not.  Caller json_object_put()s. */
+struct json_object;
+struct json_object *httpc_json(const char *s, size_t len);
 
 /* How many connections this client has opened so far (for tests and the
  * benchmark: a warm client opens none per call). */

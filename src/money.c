@@ -18,7 +18,6 @@ const char *const money_err_names[MONEY__MAX] = {
 	"bad_currency",			/* MONEY_BAD_CURRENCY */
 	"inexact",			/* MONEY_INEXACT */
 	"overflow",			/* MONEY_OVERFLOW */
-	"stripe_unit",			/* MONEY_STRIPE_UNIT */
 	"stripe_currency",		/* MONEY_STRIPE_CURRENCY */
 	"bad_precision",		/* MONEY_BAD_PRECISION */
 };
@@ -29,7 +28,7 @@ const char *const money_err_msgs[MONEY__MAX] = {
 	/* MONEY_OK */
 	"converted exactly (%s)",
 	/* MONEY_UNKNOWN_CURRENCY */
-	"Blnk has no precision for currency %s",
+	"neither Blnk nor Stripe knows currency %s",
 	/* MONEY_BAD_CURRENCY */
 	"the currency is not a three-letter code",
 	/* MONEY_INEXACT */
@@ -37,9 +36,6 @@ const char *const money_err_msgs[MONEY__MAX] = {
 	    "Blnk's precision and Stripe's unit for %s differ",
 	/* MONEY_OVERFLOW */
 	"the amount is too large to convert exactly (%s)",
-	/* MONEY_STRIPE_UNIT */
-	"the amount breaks Stripe's rule for %s (three-decimal amounts "
-	    "end in 0, ISK and UGX amounts in 00)",
 	/* MONEY_STRIPE_CURRENCY */
 	"Stripe's currency rules known to this version do not cover "
 	    "currency %s",
@@ -83,17 +79,6 @@ pow10_int(int n)
 	while (n-- > 0)
 		p *= 10;
 	return p;
-}
-
-/* Stripe's step for a currency: the number every amount is a multiple of. */
-static int64_t
-stripe_step(const struct currency *c)
-{
-	if (c->flags & CUR_STRIPE_STEP100)
-		return 100;
-	if (c->flags & CUR_STRIPE_STEP10)
-		return 10;
-	return 1;
 }
 
 static int
@@ -172,23 +157,31 @@ money_to_blnk(const char *stripe_currency, int64_t stripe_amount,
 {
 	const struct currency	*c;
 	char			 up[4];
-	int64_t			 r;
+	int64_t			 r, p;
 
 	if (money_upper(stripe_currency, up) == NULL)
 		return fail(err, MONEY_BAD_CURRENCY);
 	c = bsearch(up, currencies, NITEMS(currencies),
 	    sizeof(currencies[0]), cmp_code);
-	if (c == NULL || !(c->flags & CUR_BLNK))
+	if (c == NULL)
 		return fail(err, MONEY_UNKNOWN_CURRENCY);
 	if (!(c->flags & CUR_STRIPE))
 		return fail(err, MONEY_STRIPE_CURRENCY);
-	if (stripe_amount % stripe_step(c) != 0)
-		return fail(err, MONEY_STRIPE_UNIT);
-	if (!money_rescale(stripe_amount, pow10_int(c->stripe_exponent),
-	    c->blnk_precision, &r, err))
+	/*
+	 * A currency Blnk's list leaves out (GBP, ...) is kept at Stripe's
+	 * own minor unit: exact, and what Blnk would be told for it anyway.
+	 * Stripe's step rules (KWD ending in 0, ISK in 00) bind what is
+	 * sent to Stripe, not what Stripe recorded: a fee it computed, a
+	 * fractional krona charged before 2023, converts exactly all the
+	 * same, so it is imported rather than refused.
+	 */
+	p = (c->flags & CUR_BLNK) ? c->blnk_precision :
+	    pow10_int(c->stripe_exponent);
+	if (!money_rescale(stripe_amount, pow10_int(c->stripe_exponent), p,
+	    &r, err))
 		return 0;
 	*precise_amount = r;
-	*precision = c->blnk_precision;
+	*precision = p;
 	return 1;
 }
 
@@ -209,8 +202,6 @@ money_from_blnk(const char *currency, int64_t precise_amount,
 	if (!money_rescale(precise_amount, precision,
 	    pow10_int(c->stripe_exponent), &r, err))
 		return 0;
-	if (r % stripe_step(c) != 0)
-		return fail(err, MONEY_STRIPE_UNIT);
 	*stripe_amount = r;
 	return 1;
 }

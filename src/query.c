@@ -121,3 +121,18 @@ query_get(const struct query *q, const char *key)
 			return q->p[i].val;
 	return NULL;
 }
+
+/* See query.h. */
+int
+query_page(const char *s, long max, long *out)
+{
+	size_t	 n;
+
+	if (s == NULL)
+		return 1;
+	n = strspn(s, "0123456789");
+	if (n == 0 || n > 6 || s[n] != '\0' ||
+	    (*out = strtol(s, NULL, 10)) < 1 || *out > max)
+		return 0;
+	return 1;
+}

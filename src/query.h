@@ -36,4 +36,8 @@ void		 query_free(struct query *q);
 /* The value of key, or NULL. */
 const char	*query_get(const struct query *q, const char *key);
 
+/* A page or page size s (NULL: keep *out): a whole number from 1 to
+ * max into *out.  Returns 0 if s is anything else. */
+int		 query_page(const char *s, long max, long *out);
+
 #endif

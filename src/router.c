@@ -47,6 +47,7 @@ struct route {
 };
 
 #define GETS	(M(METHOD_GET) | M(METHOD_HEAD))
+#define STRIPE_ALLOW	"GET, HEAD, PUT, DELETE"
 
 static const struct route routes[] = {
 	{ "callback", "/api/callback/", R_SECRET, M(METHOD_POST), "POST", 1,
@@ -93,6 +94,22 @@ static const struct route routes[] = {
 	{ "alert_update", "/api/v1/alerts/", R_ID, M(METHOD_PUT),
 	    "GET, HEAD, PUT", 1, NULL, "alerts:write", api_alert_update,
 	    NULL },
+	{ "stripe", "/api/v1/stripe", R_EXACT, GETS, STRIPE_ALLOW, 0,
+	    NULL, "data:read", api_stripe_get, NULL },
+	{ "stripe_connect", "/api/v1/stripe", R_EXACT, M(METHOD_PUT),
+	    STRIPE_ALLOW, 1, NULL, "data:write", api_stripe_put, NULL },
+	{ "stripe_disconnect", "/api/v1/stripe", R_EXACT, M(METHOD_DELETE),
+	    STRIPE_ALLOW, 0, NULL, "data:write", api_stripe_delete, NULL },
+	{ "syncs", "/api/v1/syncs", R_EXACT, GETS, "GET, HEAD, POST", 0,
+	    NULL, "data:read", api_sync_list, NULL },
+	{ "sync_create", "/api/v1/syncs", R_EXACT, M(METHOD_POST),
+	    "GET, HEAD, POST", 1, NULL, "data:write", api_sync_create, NULL },
+	{ "sync", "/api/v1/syncs/", R_ID, GETS, "GET, HEAD", 0,
+	    NULL, "data:read", api_sync_get, NULL },
+	{ "settings", "/api/v1/settings", R_EXACT, GETS, "GET, HEAD, PUT", 0,
+	    NULL, "data:read", api_settings_get, NULL },
+	{ "settings_update", "/api/v1/settings", R_EXACT, M(METHOD_PUT),
+	    "GET, HEAD, PUT", 1, NULL, "data:write", api_settings_put, NULL },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))

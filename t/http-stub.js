@@ -48,7 +48,8 @@ const server = http.createServer((req, res) => {
 		}
 		requests.push({ method: req.method, url: req.url,
 			authorization: req.headers.authorization || null,
-			content_type: req.headers['content-type'] || null, body });
+			content_type: req.headers['content-type'] || null,
+			stripe_version: req.headers['stripe-version'] || null, body });
 		const step = script.shift() || {};
 		if (step.stall) {
 			stalled.add(res);

@@ -160,7 +160,7 @@ test_expect_success_here 'setup: config, migrated database, loopback site' '
 	PORT=$(cat port) &&
 	URL="http://127.0.0.1:$PORT/" &&
 	sed -i "s|^cloud_api_url = .*|cloud_api_url = ${URL}cloud|" "$DCONF" &&
-	echo "stripe_api_url = ${URL}stripe" >> "$DCONF" &&
+	sed -i "s|^stripe_api_url = .*|stripe_api_url = ${URL}stripe|" "$DCONF" &&
 	chmod 600 "$DCONF" &&
 	SECRET=$(test_config_get callback_secret "$DCONF") &&
 	test -n "$SECRET"

@@ -413,6 +413,25 @@ static const struct bad bad[] = {
 	{ "cloud-timeout-env", BASE, { "STRIPE_SYNC_CLOUD_TIMEOUT=-1" },
 	  "cloud_timeout", NULL, NULL },
 
+	/* Stripe's timeouts and rate, and the job runner's patience. */
+	{ "stripe-timeout-zero", BASE "stripe_timeout = 0\n", { NULL },
+	  "stripe_timeout", NULL,
+	  "stripe_timeout: must be a whole number of seconds from 1 to 60" },
+	{ "stripe-connect-longer-than-total", BASE
+	  "stripe_connect_timeout = 9\nstripe_timeout = 5\n", { NULL },
+	  "stripe_connect_timeout", "stripe_timeout",
+	  "stripe_connect_timeout: must not be longer than stripe_timeout" },
+	{ "stripe-rate-over-live-limit", BASE "stripe_rate = 101\n", { NULL },
+	  "stripe_rate", NULL,
+	  "stripe_rate: must be a whole number of calls a second from 0 "
+	  "to 100" },
+	{ "stripe-rate-negative-env", BASE, { "STRIPE_SYNC_STRIPE_RATE=-5" },
+	  "stripe_rate", NULL, NULL },
+	{ "sync-patience-zero", BASE "sync_patience = 0\n", { NULL },
+	  "sync_patience", NULL, NULL },
+	{ "sync-confirm-timeout-word", BASE "sync_confirm_timeout = soon\n",
+	  { NULL }, "sync_confirm_timeout", NULL, NULL },
+
 	/* session_ttl. */
 	{ "ttl-too-low", BASE "session_ttl = 299\n", { NULL },
 	  "session_ttl", NULL,
@@ -965,7 +984,9 @@ test_conf_keys(void)
 		"callback_secret_file", "cloud_api_url", "stripe_api_url",
 		"portal_url", "session_ttl", "frame_ancestors", "ca_file",
 		"log_level", "log_file", "allow_root",
-		"cloud_connect_timeout", "cloud_timeout", NULL
+		"cloud_connect_timeout", "cloud_timeout",
+		"stripe_connect_timeout", "stripe_timeout", "stripe_rate",
+		"sync_patience", "sync_confirm_timeout", NULL
 	};
 	struct conf	 cf;
 	char		 name[64], err[512];

@@ -215,7 +215,7 @@ static const struct row {
 	{ "aoa",  12345,    12345,  100, MONEY_OK },
 	{ "ars",  12345,    12345,  100, MONEY_OK },
 	{ "aud",  12345,    12345,  100, MONEY_OK },
-	{ "awg",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
+	{ "awg",  12345,    12345,  100, MONEY_OK },
 	{ "azn",  12345,    12345,  100, MONEY_OK },
 	{ "bam",  12345,    12345,  100, MONEY_OK },
 	{ "bbd",  12345,    12345,  100, MONEY_OK },
@@ -227,7 +227,7 @@ static const struct row {
 	{ "bnd",  12345,    12345,  100, MONEY_OK },
 	{ "bob",  12345,    12345,  100, MONEY_OK },
 	{ "brl",  12345,    12345,  100, MONEY_OK },
-	{ "bsd",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
+	{ "bsd",  12345,    12345,  100, MONEY_OK },
 	{ "btn",  12345,        0,    0, MONEY_STRIPE_CURRENCY },
 	{ "bwp",  12345,    12345,  100, MONEY_OK },
 	{ "byn",  12345,    12345,  100, MONEY_OK },
@@ -248,11 +248,11 @@ static const struct row {
 	{ "dzd",  12345,   123450, 1000, MONEY_OK },
 	{ "egp",  12345,    12345,  100, MONEY_OK },
 	{ "ern",  12345,        0,    0, MONEY_STRIPE_CURRENCY },
-	{ "etb",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
+	{ "etb",  12345,    12345,  100, MONEY_OK },
 	{ "eur",  12345,    12345,  100, MONEY_OK },
 	{ "fjd",  12345,    12345,  100, MONEY_OK },
-	{ "fkp",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
-	{ "gbp",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
+	{ "fkp",  12345,    12345,  100, MONEY_OK },
+	{ "gbp",  12345,    12345,  100, MONEY_OK },
 	{ "gel",  12345,    12345,  100, MONEY_OK },
 	{ "ghs",  12345,        0,    0, MONEY_STRIPE_CURRENCY },
 	{ "gip",  12345,    12345,  100, MONEY_OK },
@@ -292,7 +292,7 @@ static const struct row {
 	{ "mad",  12345,    12345,  100, MONEY_OK },
 	{ "mdl",  12345,    12345,  100, MONEY_OK },
 	{ "mga",  12345,   123450,   10, MONEY_OK },
-	{ "mkd",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
+	{ "mkd",  12345,    12345,  100, MONEY_OK },
 	{ "mmk",  12345,    12345,  100, MONEY_OK },
 	{ "mnt",  12345,    12345,  100, MONEY_OK },
 	{ "mop",  12345,    12345,  100, MONEY_OK },
@@ -329,12 +329,12 @@ static const struct row {
 	{ "sek",  12345,    12345,  100, MONEY_OK },
 	{ "sgd",  12345,    12345,  100, MONEY_OK },
 	{ "shp",  12345,    12345,  100, MONEY_OK },
-	{ "sle",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
+	{ "sle",  12345,    12345,  100, MONEY_OK },
 	{ "sll",  12345,        0,    0, MONEY_STRIPE_CURRENCY },
 	{ "sos",  12345,    12345,  100, MONEY_OK },
 	{ "srd",  12345,    12345,  100, MONEY_OK },
 	{ "ssp",  12345,        0,    0, MONEY_STRIPE_CURRENCY },
-	{ "std",  12345,        0,    0, MONEY_UNKNOWN_CURRENCY },
+	{ "std",  12345,    12345,  100, MONEY_OK },
 	{ "stn",  12345,        0,    0, MONEY_STRIPE_CURRENCY },
 	{ "syp",  12345,        0,    0, MONEY_STRIPE_CURRENCY },
 	{ "szl",  12345,    12345,  100, MONEY_OK },
@@ -456,21 +456,22 @@ static const struct {
 	{ "mixed-case code accepted", "KrW", 5000, 500000, 100, MONEY_OK },
 	{ "zero amount", "usd", 0, 0, 100, MONEY_OK },
 	{ "kwd three-decimal ending in 0", "kwd", 1230, 1230, 1000, MONEY_OK },
-	{ "kwd not ending in 0 (Stripe forbids)", "kwd", 1234, 0, 0, MONEY_STRIPE_UNIT },
-	{ "kwd negative not ending in 0", "kwd", -1234, 0, 0, MONEY_STRIPE_UNIT },
-	{ "bhd not ending in 0", "bhd", 5, 0, 0, MONEY_STRIPE_UNIT },
-	{ "jod not ending in 0", "jod", 5121, 0, 0, MONEY_STRIPE_UNIT },
-	{ "omr not ending in 0", "omr", 99, 0, 0, MONEY_STRIPE_UNIT },
-	{ "tnd not ending in 0", "tnd", 10001, 0, 0, MONEY_STRIPE_UNIT },
+	{ "kwd fee not ending in 0 is what Stripe recorded", "kwd", 1234, 1234, 1000, MONEY_OK },
+	{ "kwd negative not ending in 0", "kwd", -1234, -1234, 1000, MONEY_OK },
+	{ "bhd not ending in 0", "bhd", 5, 5, 1000, MONEY_OK },
+	{ "jod not ending in 0", "jod", 5121, 5121, 1000, MONEY_OK },
+	{ "omr not ending in 0", "omr", 99, 99, 1000, MONEY_OK },
+	{ "tnd not ending in 0", "tnd", 10001, 10001, 1000, MONEY_OK },
 	{ "isk 5 kronur written 500", "isk", 500, 500, 100, MONEY_OK },
-	{ "isk not ending in 00 (fraction of a krona)", "isk", 550, 0, 0, MONEY_STRIPE_UNIT },
-	{ "isk ending in 0 but not 00", "isk", 1230, 0, 0, MONEY_STRIPE_UNIT },
+	{ "isk fraction of a krona (before 2023) imports exactly", "isk", 550, 550, 100, MONEY_OK },
+	{ "isk ending in 0 but not 00", "isk", 1230, 1230, 100, MONEY_OK },
 	{ "ugx is two-decimal: 500 is 5 shillings", "ugx", 500, 500, 100, MONEY_OK },
-	{ "ugx not ending in 00", "ugx", 550, 0, 0, MONEY_STRIPE_UNIT },
+	{ "ugx not ending in 00 imports exactly", "ugx", 550, 550, 100, MONEY_OK },
 	{ "huf fractional forint allowed on charges", "huf", 1045, 1045, 100, MONEY_OK },
 	{ "twd fractional dollar allowed on charges", "twd", 80045, 80045, 100, MONEY_OK },
 	{ "mru not in Stripe's lists", "mru", 1230, 0, 0, MONEY_STRIPE_CURRENCY },
-	{ "gbp not in Blnk's list", "gbp", 1230, 0, 0, MONEY_UNKNOWN_CURRENCY },
+	{ "gbp not in Blnk's list: Stripe's minor unit", "gbp", 1230, 1230, 100, MONEY_OK },
+	{ "sle not in Blnk's list: Stripe's minor unit", "sle", -7, -7, 100, MONEY_OK },
 	{ "code neither side lists", "xyz", 100, 0, 0, MONEY_UNKNOWN_CURRENCY },
 	{ "NULL code", NULL, 100, 0, 0, MONEY_BAD_CURRENCY },
 	{ "empty code", "", 100, 0, 0, MONEY_BAD_CURRENCY },
@@ -493,8 +494,8 @@ static const struct {
 	{ "krw INT64_MIN overflows", "krw", INT64_MIN, 0, 0, MONEY_OVERFLOW },
 	{ "mga INT64_MIN overflows", "mga", INT64_MIN, 0, 0, MONEY_OVERFLOW },
 	{ "dzd one past the largest overflows", "dzd", INT64_MAX / 10 + 1, 0, 0, MONEY_OVERFLOW },
-	{ "isk INT64_MIN is no whole krona", "isk", INT64_MIN, 0, 0, MONEY_STRIPE_UNIT },
-	{ "kwd INT64_MIN does not end in 0", "kwd", INT64_MIN, 0, 0, MONEY_STRIPE_UNIT },
+	{ "isk INT64_MIN unchanged", "isk", INT64_MIN, INT64_MIN, 100, MONEY_OK },
+	{ "kwd INT64_MIN unchanged", "kwd", INT64_MIN, INT64_MIN, 1000, MONEY_OK },
 };
 
 static void
@@ -527,7 +528,7 @@ test_to_blnk(void)
 		    &err) && back == to_blnk[i].amount,
 		    "to blnk: %s: round trip", to_blnk[i].name);
 	}
-	ok(!money_to_blnk("kwd", 1234, &precise, &precision, NULL),
+	ok(!money_to_blnk("mru", 1230, &precise, &precision, NULL),
 	    "to blnk: NULL err is allowed on failure");
 	ok(money_to_blnk("kwd", 1230, &precise, &precision, NULL),
 	    "to blnk: NULL err is allowed on success");
@@ -553,10 +554,10 @@ static const struct {
 	{ "usd INT64_MIN at precision 1 overflows", "usd", INT64_MIN, 1, 0, MONEY_OVERFLOW },
 	{ "krw INT64_MIN at precision 100 inexact", "krw", INT64_MIN, 100, 0, MONEY_INEXACT },
 	{ "kwd at precision 100 gains a zero", "kwd", 123, 100, 1230, MONEY_OK },
-	{ "kwd not ending in 0 (Stripe forbids)", "kwd", 1234, 1000, 0, MONEY_STRIPE_UNIT },
-	{ "isk not whole kronur", "isk", 550, 100, 0, MONEY_STRIPE_UNIT },
+	{ "kwd not ending in 0, as Stripe recorded it", "kwd", 1234, 1000, 1234, MONEY_OK },
+	{ "isk fraction of a krona, as recorded", "isk", 550, 100, 550, MONEY_OK },
 	{ "isk whole kronur at precision 1", "isk", 5, 1, 500, MONEY_OK },
-	{ "ugx not whole shillings", "ugx", 550, 100, 0, MONEY_STRIPE_UNIT },
+	{ "ugx fraction of a shilling, as recorded", "ugx", 550, 100, 550, MONEY_OK },
 	{ "precision 0", "usd", 5, 0, 0, MONEY_BAD_PRECISION },
 	{ "negative precision", "usd", 5, -100, 0, MONEY_BAD_PRECISION },
 	{ "precision 7", "usd", 5, 7, 0, MONEY_BAD_PRECISION },
@@ -754,17 +755,17 @@ test_names_and_messages(void)
 	}
 	is_str(money_err_names[MONEY_UNKNOWN_CURRENCY], "unknown_currency",
 	    "names: unknown_currency is stable");
-	is_str(money_err_names[MONEY_STRIPE_UNIT], "stripe_unit",
-	    "names: stripe_unit is stable");
+	is_str(money_err_names[MONEY_STRIPE_CURRENCY], "stripe_currency",
+	    "names: stripe_currency is stable");
 	ok(money_message(MONEY_UNKNOWN_CURRENCY, "gbp", buf, sizeof(buf)),
 	    "message: fits");
-	is_str(buf, "Blnk has no precision for currency GBP",
+	is_str(buf, "neither Blnk nor Stripe knows currency GBP",
 	    "message: names the currency in upper case");
 	money_message(MONEY_UNKNOWN_CURRENCY, "g\nb", buf, sizeof(buf));
-	is_str(buf, "Blnk has no precision for currency ?",
+	is_str(buf, "neither Blnk nor Stripe knows currency ?",
 	    "message: a code that is not one is never echoed");
-	money_message(MONEY_STRIPE_UNIT, "kwd", buf, sizeof(buf));
-	ok(strstr(buf, "KWD") != NULL, "message: stripe_unit names KWD");
+	money_message(MONEY_INEXACT, "kwd", buf, sizeof(buf));
+	ok(strstr(buf, "KWD") != NULL, "message: inexact names KWD");
 	money_message(MONEY_BAD_CURRENCY, "u$d", buf, sizeof(buf));
 	ok(strchr(buf, '$') == NULL, "message: bad code not echoed");
 	ok(!money_message(MONEY_STRIPE_CURRENCY, "mru", buf, 8) &&
