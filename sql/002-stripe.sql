@@ -138,6 +138,8 @@ CREATE INDEX sync_items_state ON sync_items
 -- body is stored before it is sent, so a resumed run re-checks and, if
 -- Blnk never got it, re-sends the very same posting.  state: 'sent'
 -- (posted or about to be, outcome unknown), 'applied', 'rejected'.
+-- batch names the bulk post it went in (also in its meta_data), so that
+-- a whole batch is read back with one filter, page by page.
 CREATE TABLE sync_postings (
 	installed_app_id	TEXT NOT NULL
 	    REFERENCES installs (installed_app_id),
@@ -148,6 +150,7 @@ CREATE TABLE sync_postings (
 	body			TEXT NOT NULL CHECK (json_valid(body)),
 	state			TEXT NOT NULL
 	    CHECK (state IN ('sent', 'applied', 'rejected')),
+	batch			TEXT NOT NULL,
 	sends			INTEGER NOT NULL DEFAULT 0,
 	sent_at			INTEGER NOT NULL,
 	blnk_id			TEXT,	-- the <reference>_q row's id
@@ -155,7 +158,7 @@ CREATE TABLE sync_postings (
 ) STRICT;
 
 CREATE INDEX sync_postings_state ON sync_postings
-    (installed_app_id, state, sent_at);
+    (installed_app_id, state, batch);
 CREATE INDEX sync_postings_txn ON sync_postings (installed_app_id, txn_id);
 
 -- Where the pay-ins of a charge went, so that its refunds and disputes

@@ -71,6 +71,9 @@ static const struct numkey {
 	  offsetof(struct conf, sync_patience) },
 	{ K_SYNC_CONFIRM_TIMEOUT, 600, 1, 86400, "seconds",
 	  offsetof(struct conf, sync_confirm_timeout) },
+	/* Longer than any one call (timeouts are at most 60 s). */
+	{ K_SYNC_LEASE, 90, 2, 3600, "seconds",
+	  offsetof(struct conf, sync_lease) },
 };
 
 static const char *const log_levels[LOG_LEVEL__MAX] = {

@@ -63,6 +63,7 @@ const char *const conf_keys[K__MAX + 1] = {
 	"stripe_rate",
 	"sync_patience",
 	"sync_confirm_timeout",
+	"sync_lease",
 	NULL
 };
 

@@ -62,6 +62,8 @@ struct conf {
 					   Stripe outage before it fails */
 	long		 sync_confirm_timeout; /* seconds a run waits for
 					   Blnk to apply what it posted */
+	long		 sync_lease;	/* seconds a runner holds a run
+					   without a sign of life */
 };
 
 /*

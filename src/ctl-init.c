@@ -127,6 +127,9 @@ static const struct {
 	  "# it fails (the next run resumes where it stopped)." },
 	{ "sync_confirm_timeout", "600",
 	  "Seconds a sync run waits for Blnk to apply what it posted." },
+	{ "sync_lease", "90",
+	  "Seconds a job runner holds a run without a sign of life; then\n"
+	  "# another runner takes it over." },
 	{ "allow_root", "no",
 	  "yes lets the workers and stripe-syncd run as root: only for a\n"
 	  "# container that has no other user." },

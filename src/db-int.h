@@ -28,7 +28,7 @@ enum db_family {
 	DBF__MAX
 };
 
-#define DB_FAMILY_STMTS	32	/* statements per family, at most */
+#define DB_FAMILY_STMTS	48	/* statements per family, at most */
 #define DB_AADMAX	512	/* associated data of a sealed value */
 
 struct db {

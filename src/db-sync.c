@@ -48,6 +48,7 @@ enum stmt {
 	STMT_ITEMS_REJECT,
 	STMT_ITEMS_NET,
 	STMT_POSTING_ADD,
+	STMT_SENT_BATCHES,
 	STMT_POSTINGS_SENT,
 	STMT_POSTING_SET,
 	STMT_POSTING_RESENT,
@@ -159,12 +160,15 @@ static const char *const stmts[STMT__MAX] = {
 	"GROUP BY currency ORDER BY currency",
 	/* STMT_POSTING_ADD */
 	"INSERT INTO sync_postings (installed_app_id, reference, txn_id, leg, "
-	"body, state, sends, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, 'sent', 1, "
-	"?6) ON CONFLICT DO NOTHING",
+	"body, state, batch, sends, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+	"'sent', ?6, 1, ?7) ON CONFLICT DO NOTHING",
+	/* STMT_SENT_BATCHES */
+	"SELECT batch FROM sync_postings WHERE installed_app_id = ?1 "
+	"AND state = 'sent' GROUP BY batch ORDER BY min(rowid) LIMIT ?2",
 	/* STMT_POSTINGS_SENT */
 	"SELECT rowid, reference, txn_id, body, sends, sent_at "
 	"FROM sync_postings WHERE installed_app_id = ?1 AND state = 'sent' "
-	"AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+	"AND batch = ?2 ORDER BY rowid",
 	/* STMT_POSTING_SET */
 	"UPDATE sync_postings SET state = ?3, blnk_id = ?4 "
 	"WHERE installed_app_id = ?1 AND reference = ?2 AND state = 'sent'",
@@ -592,28 +596,45 @@ db_items_net(struct db *db, const char *install, const char *mode,
 
 int
 db_posting_add(struct db *db, const char *install, const char *reference,
-    const char *txn_id, const char *leg, const char *body, int64_t now)
+    const char *txn_id, const char *leg, const char *body, const char *batch,
+    int64_t now)
 {
 	int64_t	 n;
 
 	if (!db_in_txn(db))
 		return -1;
-	n = db_done(db, PREP(db, STMT_POSTING_ADD, "ttttti", install,
-	    reference, txn_id, leg, body, now));
+	n = db_done(db, PREP(db, STMT_POSTING_ADD, "tttttti", install,
+	    reference, txn_id, leg, body, batch, now));
 	return n < 0 ? -1 : n == 1;
 }
 
 int
-db_postings_sent(struct db *db, const char *install, int64_t after,
-    int64_t limit, int (*cb)(const struct sync_posting *, void *),
-    void *arg)
+db_sent_batches(struct db *db, const char *install, int64_t limit,
+    int (*cb)(const char *, void *), void *arg)
+{
+	sqlite3_stmt	*st;
+	char		 batch[64];
+	int		 rc, go = 1;
+
+	if ((st = PREP(db, STMT_SENT_BATCHES, "ti", install, limit)) == NULL)
+		return 0;
+	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		col(st, 0, batch, sizeof(batch));
+		go = cb(batch, arg);
+	}
+	db_stmt_done(st);
+	return !go || rc == SQLITE_DONE;
+}
+
+int
+db_postings_sent(struct db *db, const char *install, const char *batch,
+    int (*cb)(const struct sync_posting *, void *), void *arg)
 {
 	sqlite3_stmt		*st;
 	struct sync_posting	 p;
 	int			 rc, go = 1;
 
-	if ((st = PREP(db, STMT_POSTINGS_SENT, "tii", install, after,
-	    limit)) == NULL)
+	if ((st = PREP(db, STMT_POSTINGS_SENT, "tt", install, batch)) == NULL)
 		return 0;
 	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&p, 0, sizeof(p));

@@ -326,7 +326,7 @@ struct sync_run {
 	int64_t		 attempts;
 	int64_t		 n[SN__MAX];
 	char		*balances;
-	char		 error_code[48];
+	char		 error_code[64];
 	char		 error_message[256];
 	char		 created_at[32];
 	char		 started_at[32];
@@ -454,11 +454,11 @@ int		 db_items_net(struct db *db, const char *install,
 		    const char *mode, int64_t since,
 		    int (*cb)(const char *, int64_t, void *), void *arg);
 
-/* Record posting reference of txn_id (state 'sent', sent now).  Inside
- * db_begin().  1, 0 it exists already, -1. */
+/* Record posting reference of txn_id (state 'sent', sent now, in bulk
+ * batch).  Inside db_begin().  1, 0 it exists already, -1. */
 int		 db_posting_add(struct db *db, const char *install,
 		    const char *reference, const char *txn_id, const char *leg,
-		    const char *body, int64_t now);
+		    const char *body, const char *batch, int64_t now);
 
 /* A posting still 'sent', for confirming. */
 struct sync_posting {
@@ -470,10 +470,15 @@ struct sync_posting {
 	int64_t		 sent_at;
 };
 
-/* Up to limit of install's 'sent' postings with rowid > after, in rowid
- * order.  0 on error. */
+/* The batches holding 'sent' postings of install, oldest first, at most
+ * limit: cb(batch, arg).  0 on error. */
+int		 db_sent_batches(struct db *db, const char *install,
+		    int64_t limit, int (*cb)(const char *, void *), void *arg);
+
+/* The 'sent' postings of batch, in the order they were made.  0 on
+ * error. */
 int		 db_postings_sent(struct db *db, const char *install,
-		    int64_t after, int64_t limit,
+		    const char *batch,
 		    int (*cb)(const struct sync_posting *, void *), void *arg);
 
 /* Decide a posting ("applied" or "rejected"), with the _q row's id. */

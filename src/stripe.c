@@ -288,7 +288,9 @@ outcome(const struct httpc_resp *r, struct json_object **out,
 	else
 		fail(e, 502, "STRIPE_REQUEST_FAILED", 0, "Stripe refused the "
 		    "request");
-	if (r->should_retry >= 0)
+	/* Stripe-Should-Retry decides, except that a rate limit is always
+	 * waited out: Stripe asks for backoff there, not for giving up. */
+	if (r->should_retry >= 0 && r->status != 429)
 		e->retryable = r->should_retry;
 	stripe_error_body(r, e);
 	return 0;

@@ -226,10 +226,6 @@ syncmap_item(struct json_object *txn, const char *mode, struct sync_item *it,
 				    json_object_new_string(s));
 			json_object_object_add(c, "charge",
 			    json_object_new_string(it->source));
-			if ((v = get(src, "amount", json_type_int)) != NULL)
-				json_object_object_add(c,
-				    "presentment_amount", json_object_get(v));
-			copy_text(c, "presentment_currency", src, "currency");
 			if ((s = get_ref(src, "payment_intent")) != NULL)
 				json_object_object_add(c, "payment_intent",
 				    json_object_new_string(s));
@@ -251,6 +247,17 @@ syncmap_item(struct json_object *txn, const char *mode, struct sync_item *it,
 				json_object_object_add(c, "arrival_date",
 				    json_object_get(v));
 		}
+	}
+	/* A charge, refund or dispute is in the currency the customer saw
+	 * (the presentment currency); the balance transaction in the one
+	 * it settled in. */
+	if (src != NULL && obj != NULL && (strcmp(obj, "charge") == 0 ||
+	    strcmp(obj, "refund") == 0 || strcmp(obj, "dispute") == 0) &&
+	    (v = get(src, "amount", json_type_int)) != NULL &&
+	    get(src, "currency", json_type_string) != NULL) {
+		json_object_object_add(c, "presentment_amount",
+		    json_object_get(v));
+		copy_text(c, "presentment_currency", src, "currency");
 	}
 	/* Stripe's float, as Stripe wrote it: recorded, never computed
 	 * with (json-c keeps the text a double was parsed from). */
@@ -318,7 +325,7 @@ meta_copy(struct json_object *meta, const char *name, struct json_object *ctx,
 /* The meta_data every posting of it carries. */
 static struct json_object *
 meta_of(const struct sync_item *it, struct json_object *ctx, const char *leg,
-    const char *run_id)
+    const char *run_id, const char *batch)
 {
 	struct json_object	*m, *app;
 	char			 cur[4];
@@ -328,6 +335,7 @@ meta_of(const struct sync_item *it, struct json_object *ctx, const char *leg,
 	json_object_object_add(app, "posted_from",
 	    json_object_new_string("sync"));
 	json_object_object_add(app, "run_id", json_object_new_string(run_id));
+	json_object_object_add(app, "batch", json_object_new_string(batch));
 	json_object_object_add(m, "stripe_sync", app);
 	json_object_object_add(m, "stripe_mode",
 	    json_object_new_string(it->mode));
@@ -379,8 +387,8 @@ rfc3339(int64_t t, char *buf, size_t bufsz)
 static int
 leg_make(const struct sync_item *it, struct json_object *ctx,
     const char *leg, int64_t amount, const char *src, const char *dst,
-    int overdraft, const char *desc, const char *run_id, struct leg *l,
-    const char **code, char *why, size_t whysz)
+    int overdraft, const char *desc, const char *run_id, const char *batch,
+    struct leg *l, const char **code, char *why, size_t whysz)
 {
 	struct json_object	*b;
 	enum money_err		 merr;
@@ -421,7 +429,8 @@ leg_make(const struct sync_item *it, struct json_object *ctx,
 	    json_object_new_boolean(overdraft));
 	json_object_object_add(b, "effective_date",
 	    json_object_new_string(when));
-	json_object_object_add(b, "meta_data", meta_of(it, ctx, leg, run_id));
+	json_object_object_add(b, "meta_data", meta_of(it, ctx, leg, run_id,
+	    batch));
 	l->body = b;
 	return 1;
 }
@@ -429,7 +438,8 @@ leg_make(const struct sync_item *it, struct json_object *ctx,
 int
 syncmap_legs(const struct sync_item *it, struct json_object *ctx,
     const struct settings *s, const char *party, const char *run_id,
-    struct leg *legs, int *n, const char **code, char *why, size_t whysz)
+    const char *batch, struct leg *legs, int *n, const char **code,
+    char *why, size_t whysz)
 {
 	const char	*stripe = s->balance[ROLE_STRIPE], *other, *srcname;
 	enum role	 role;
@@ -473,7 +483,7 @@ syncmap_legs(const struct sync_item *it, struct json_object *ctx,
 		    it->amount > 0 ? stripe : other,
 		    it->amount > 0 ? other : stripe,
 		    s->overdraft[it->amount > 0 ? ROLE_STRIPE : role], desc,
-		    run_id, &legs[*n], code, why, whysz))
+		    run_id, batch, &legs[*n], code, why, whysz))
 			goto fail;
 		(*n)++;
 	}
@@ -485,7 +495,7 @@ syncmap_legs(const struct sync_item *it, struct json_object *ctx,
 		    it->fee > 0 ? s->balance[ROLE_FEES] : stripe,
 		    it->fee > 0 ? stripe : s->balance[ROLE_FEES],
 		    s->overdraft[it->fee > 0 ? ROLE_FEES : ROLE_STRIPE], desc,
-		    run_id, &legs[*n], code, why, whysz))
+		    run_id, batch, &legs[*n], code, why, whysz))
 			goto fail;
 		(*n)++;
 	}

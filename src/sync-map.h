@@ -67,15 +67,16 @@ struct leg {
 
 /*
  * The postings of item it (ctx its parsed ctx) whose counterparty is
- * party, for run_id, into legs[0..*n) (at most 2; free each body with
+ * party, for run_id and its bulk batch, into legs[0..*n) (at most 2; free each body with
  * json_object_put()).  Fee legs only when s->import_fees.  Returns 1, or
  * 0 with why and *code set ("amount_not_exact", ...) when an amount does
  * not convert exactly: nothing of the item is posted then.
  */
 int		 syncmap_legs(const struct sync_item *it,
 		    struct json_object *ctx, const struct settings *s,
-		    const char *party, const char *run_id, struct leg *legs,
-		    int *n, const char **code, char *why, size_t whysz);
+		    const char *party, const char *run_id, const char *batch,
+		    struct leg *legs, int *n, const char **code, char *why,
+		    size_t whysz);
 
 /* The reference of leg of item txn_id into buf[REF_MAX]; 0 if too long. */
 int		 syncmap_reference(const char *txn_id, const char *leg,

@@ -1,12 +1,15 @@
 /*
  * syncd.c: stripe-syncd, the job runner.
  *
- * It will claim queued sync runs from the database with a lease and run
- * them, resuming from a stored cursor after a crash.  This version has no
- * job kinds yet: it validates the configuration and the database, says
- * plainly that it has nothing to run, and idles until SIGTERM, SIGINT or
- * SIGQUIT, checking every 30 seconds that the database is still usable.
- * SIGHUP reloads the configuration.
+ * It claims queued sync runs from the database with a lease and runs them
+ * (sync.c), one at a time; several stripe-syncd may run against the same
+ * database, each claiming its own runs.  Between runs it looks for work
+ * every second, queues the runs schedules ask for, and checks every 30
+ * seconds that the database is still usable.  SIGTERM, SIGINT or SIGQUIT
+ * stop it: a run in progress stops at its next step and gives its lease
+ * up, so another runner (or this one, restarted) continues it at once.
+ * SIGHUP reloads the configuration between steps.  Signals are blocked and
+ * taken with sigtimedwait(), so none is lost while a call is under way.
  */
 #include "config.h"
 
@@ -16,15 +19,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cloud.h"
 #include "conf.h"
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "proc.h"
+#include "stripe.h"
+#include "sync.h"
+#include "util.h"
 
 #define PROGNAME	"stripe-syncd"
 #define PING_INTERVAL	30	/* seconds between database checks */
+#define SCHEDULE_INTERVAL 10	/* seconds between looks at schedules */
+#define POLL_MS		500	/* between looks for queued runs */
 
 /* Exit statuses shared by all three binaries (see the man pages). */
 enum exitcode {
@@ -37,32 +48,55 @@ enum exitcode {
 	EXIT_DB_FAULT = 6,	/* database unwritable, moved or replaced */
 };
 
-static volatile sig_atomic_t	 got_stop;
-static volatile sig_atomic_t	 got_alarm;
-static volatile sig_atomic_t	 got_hup;
+/* What the signals asked for, taken with sigtimedwait(). */
+struct runner {
+	sigset_t	 sigs;		/* TERM, INT, QUIT, HUP: blocked */
+	int		 stop;
+	int		 hup;
+};
 
-/* SIGTERM, SIGINT, SIGQUIT: ask the idle loop to stop. */
+/* Note signal sig. */
 static void
-on_stop(int sig)
+took(struct runner *d, int sig)
 {
-	(void)sig;
-	got_stop = 1;
+	if (sig == SIGHUP)
+		d->hup = 1;
+	else if (sig > 0)
+		d->stop = 1;
 }
 
-/* SIGALRM: time for the periodic database check. */
-static void
-on_alarm(int sig)
+/* Wait up to ms for one of our signals; returns 1 if told to stop. */
+static int
+runner_sleep(long ms, void *arg)
 {
-	(void)sig;
-	got_alarm = 1;
+	struct runner	*d = arg;
+	struct timespec	 ts;
+	double		 end = util_monotonic_ms() + (double)ms, left;
+	int		 sig;
+
+	while (!d->stop && (left = end - util_monotonic_ms()) > 0) {
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec * 1000) * 1e6);
+		sig = sigtimedwait(&d->sigs, NULL, &ts);
+		if (sig > 0)
+			took(d, sig);
+		else if (errno != EINTR)
+			break;
+	}
+	return d->stop;
 }
 
-/* SIGHUP: ask the idle loop to reload the configuration. */
-static void
-on_hup(int sig)
+/* Has a stop been asked for?  (Takes any pending signal.) */
+static int
+runner_stopping(void *arg)
 {
-	(void)sig;
-	got_hup = 1;
+	struct runner	*d = arg;
+	struct timespec	 zero = { 0, 0 };
+	int		 sig;
+
+	while ((sig = sigtimedwait(&d->sigs, NULL, &zero)) > 0)
+		took(d, sig);
+	return d->stop;
 }
 
 /* Print the usage summary to f. */
@@ -77,47 +111,16 @@ usage(FILE *f)
 	    "  -V, --version      show the version\n", PROGNAME);
 }
 
-/*
- * Install the handlers for SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGALRM
- * (without SA_RESTART) and block those signals, so they are only
- * delivered inside sigsuspend().  The mask to wait with goes into
- * *waitmask.  Returns 1 on success, 0 on failure (errno set).
- */
+/* Block the signals we take with sigtimedwait().  1, or 0 (errno). */
 static int
-signals_setup(sigset_t *waitmask)
+signals_setup(struct runner *d)
 {
-	struct sigaction	 sa;
-	sigset_t		 block;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;
-	sa.sa_handler = on_stop;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGQUIT, &sa, NULL) == -1)
-		return 0;
-	sa.sa_handler = on_hup;
-	if (sigaction(SIGHUP, &sa, NULL) == -1)
-		return 0;
-	sa.sa_handler = on_alarm;
-	if (sigaction(SIGALRM, &sa, NULL) == -1)
-		return 0;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGQUIT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGALRM);
-	if (sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
-		return 0;
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGQUIT);
-	sigdelset(waitmask, SIGHUP);
-	sigdelset(waitmask, SIGALRM);
-	return 1;
+	sigemptyset(&d->sigs);
+	sigaddset(&d->sigs, SIGTERM);
+	sigaddset(&d->sigs, SIGINT);
+	sigaddset(&d->sigs, SIGQUIT);
+	sigaddset(&d->sigs, SIGHUP);
+	return sigprocmask(SIG_BLOCK, &d->sigs, NULL) == 0;
 }
 
 /*
@@ -166,59 +169,120 @@ reload(struct conf *cf, struct db **db, const char *path, int must_exist)
 	    newdb ? "; database reopened" : "");
 }
 
+/* The runner's id in leases: host, pid and a random tag. */
+static void
+owner_id(char *buf, size_t bufsz)
+{
+	unsigned char	 r[4];
+	char		 host[32];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "host");
+	host[sizeof(host) - 1] = '\0';
+	crypto_random(r, sizeof(r));
+	snprintf(buf, bufsz, "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(),
+	    r[0], r[1], r[2], r[3]);
+}
+
+/* (Re)make the Cloud and Stripe clients from the configuration. */
+static int
+clients(struct sync_ctx *x, const struct conf *cf)
+{
+	cloud_free(x->cloud);
+	stripe_free(x->stripe);
+	x->cloud = cloud_new(cf);
+	x->stripe = stripe_new(cf);
+	return x->cloud != NULL && x->stripe != NULL;
+}
+
 /*
- * Wait for SIGTERM, SIGINT or SIGQUIT, checking the database every
- * PING_INTERVAL seconds and reloading the configuration on SIGHUP (see
- * reload(); *cf and *db may change).  A failing check is logged once when the database becomes
- * unusable and once when it recovers.  A database deleted or replaced
+ * Run sync runs until SIGTERM, SIGINT or SIGQUIT, reloading on SIGHUP
+ * (*cf and *db may change), queueing scheduled runs, and checking the
+ * database every PING_INTERVAL seconds.  A database deleted or replaced
  * under us cannot recover on this connection: returns EXIT_DB_FAULT then
  * (the service manager starts us again on the current file), else
  * EXIT_OK once told to stop.
  */
 static int
-idle(struct conf *cf, struct db **db, const char *path, int must_exist,
-    const sigset_t *waitmask)
+serve(struct conf *cf, struct db **db, const char *path, int must_exist,
+    struct runner *d)
 {
+	struct sync_ctx	 x;
 	enum db_fault	 f;
-	int		 healthy = 1;
+	double		 next_ping, next_sched, now;
+	int		 healthy = 1, rc = EXIT_OK, worked;
 
-	alarm(PING_INTERVAL);
-	while (!got_stop) {
-		sigsuspend(waitmask);
-		if (got_stop)
-			break;
-		if (got_hup) {
-			got_hup = 0;
-			reload(cf, db, path, must_exist);
-		}
-		if (!got_alarm)
-			continue;
-		got_alarm = 0;
-		if ((f = db_check(*db)) == DB_FAULT_MOVED) {
-			log_error("the database file was deleted or replaced "
-			    "since %s opened it: exiting so that a restart "
-			    "opens the current file", PROGNAME);
-			alarm(0);
-			return EXIT_DB_FAULT;
-		}
-		if (f != DB_FAULT_NONE) {
-			if (healthy)
-				log_error("database became unusable (%s): %s",
-				    db_fault_names[f], db_errmsg(*db));
-			healthy = 0;
-		} else if (!healthy) {
-			log_info("database usable again");
-			healthy = 1;
-		}
-		alarm(PING_INTERVAL);
+	memset(&x, 0, sizeof(x));
+	x.cf = cf;
+	x.db = *db;
+	x.sleep_ms = runner_sleep;
+	x.stopping = runner_stopping;
+	x.arg = d;
+	owner_id(x.owner, sizeof(x.owner));
+	if (!clients(&x, cf)) {
+		log_error("cannot make the Cloud and Stripe clients");
+		rc = EXIT_RUNTIME;
+		goto out;
 	}
-	alarm(0);
-	return EXIT_OK;
+	next_ping = util_monotonic_ms() + PING_INTERVAL * 1000.0;
+	next_sched = 0;
+	while (!runner_stopping(d)) {
+		if (d->hup) {
+			d->hup = 0;
+			reload(cf, db, path, must_exist);
+			x.db = *db;
+			if (!clients(&x, cf)) {
+				log_error("cannot make the Cloud and Stripe "
+				    "clients");
+				rc = EXIT_RUNTIME;
+				break;
+			}
+		}
+		now = util_monotonic_ms();
+		if (now >= next_ping) {
+			next_ping = now + PING_INTERVAL * 1000.0;
+			if ((f = db_check(*db)) == DB_FAULT_MOVED) {
+				log_error("the database file was deleted or "
+				    "replaced since %s opened it: exiting so "
+				    "that a restart opens the current file",
+				    PROGNAME);
+				rc = EXIT_DB_FAULT;
+				break;
+			}
+			if (f != DB_FAULT_NONE) {
+				if (healthy)
+					log_error("database became unusable "
+					    "(%s): %s", db_fault_names[f],
+					    db_errmsg(*db));
+				healthy = 0;
+			} else if (!healthy) {
+				log_info("database usable again");
+				healthy = 1;
+			}
+		}
+		if (now >= next_sched) {
+			next_sched = now + SCHEDULE_INTERVAL * 1000.0;
+			if (sync_schedule(&x) < 0)
+				log_error("schedules: %s", db_errmsg(*db));
+		}
+		worked = sync_work(&x);
+		if (worked < 0)
+			log_error("sync: database error: %s", db_errmsg(*db));
+		if (worked != 1)
+			runner_sleep(worked < 0 ? 1000 : POLL_MS, d);
+	}
+out:
+	if (x.cloud_calls > 0 || x.stripe_calls > 0)
+		log_info("calls made: %ld to Blnk Cloud, %ld to Stripe",
+		    x.cloud_calls, x.stripe_calls);
+	cloud_free(x.cloud);
+	stripe_free(x.stripe);
+	return rc;
 }
 
 /*
  * Parse options, load the configuration, open the log and the database,
- * then idle until told to stop.  Returns one of enum exitcode.
+ * then run sync runs until told to stop.  Returns one of enum exitcode.
  */
 int
 main(int argc, char *argv[])
@@ -234,7 +298,7 @@ main(int argc, char *argv[])
 	struct db	*db = NULL;
 	const char	*opt_config = NULL, *env, *path;
 	char		 err[512];
-	sigset_t	 waitmask;
+	struct runner	 d;
 	enum db_fault	 fault;
 	int		 c, check = 0, must_exist, have_conf = 0;
 	int		 rc = EXIT_RUNTIME;
@@ -301,14 +365,14 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
-	if (!signals_setup(&waitmask)) {
+	memset(&d, 0, sizeof(d));
+	if (!signals_setup(&d)) {
 		log_error("signal setup: %s", strerror(errno));
 		goto out;
 	}
 
-	log_info("%s ready: no job kinds in this version (sync runs arrive "
-	    "with the sync issue); idle", PROGNAME);
-	rc = idle(&cf, &db, path, must_exist, &waitmask);
+	log_info("%s ready: running sync runs", PROGNAME);
+	rc = serve(&cf, &db, path, must_exist, &d);
 	log_info("%s stopping", PROGNAME);
 out:
 	if (db != NULL)

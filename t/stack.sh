@@ -3,7 +3,9 @@
 # started by tools/stack for one test file.  Source it after t/lib.sh.
 #
 #   stack_start [WORKERS]   start it; sets STACK (dir), APP (https origin),
-#                           SIM (simulator origin), CA, CONF, SECRET
+#                           SIM (Cloud simulator), STRIPE (Stripe simulator),
+#                           CA, CONF, SECRET; STACK_ARGS adds options
+#                           (--stripe-count N, ...)
 #   sim POST|GET PATH [JSON]  call the simulator's control API -> sim.json
 #   https ARGS...           curl against the app, trusting the stack's CA
 #   stack_stop              stop it (also run at exit)
@@ -25,13 +27,15 @@ free_port() {
 }
 
 stack_start() {
-	_port=$(free_port) && _simport=$(free_port) &&
+	_port=$(free_port) && _simport=$(free_port) && _stripeport=$(free_port) &&
 	if [ "$(id -u)" = 0 ]; then _user="--user nobody"; else _user=; fi &&
 	sh "$top_srcdir/tools/stack" start "$STACK/s" --bindir "$top_builddir" \
 		--port "$_port" --sim-port "$_simport" --workers "${1:-3}" \
-		$_user > stack.out 2>&1 || { cat stack.out; return 1; }
+		--stripe-port "$_stripeport" $_user ${STACK_ARGS:-} \
+		> stack.out 2>&1 || { cat stack.out; return 1; }
 	APP="https://127.0.0.1:$_port"
 	SIM="http://127.0.0.1:$_simport"
+	STRIPE="http://127.0.0.1:$_stripeport"
 	CA="$STACK/s/tls/cert.pem"
 	CONF="$STACK/s/etc/stripe-sync.conf"
 	SECRET=$(sed -n 's/^callback_secret[ 	]*=[ 	]*//p' "$CONF")
@@ -59,6 +63,17 @@ sim() {
 	else
 		SIM_STATUS=$(curl -s -o sim.json -w '%{http_code}' -X "$1" \
 			-H 'Content-Type: application/json' "$SIM$2")
+	fi
+}
+
+# stripe METHOD PATH [JSON]: the Stripe simulator's control API -> stripe.json
+stripe() {
+	if [ $# -ge 3 ]; then
+		STRIPE_STATUS=$(curl -s -o stripe.json -w '%{http_code}' -X "$1" \
+			-H 'Content-Type: application/json' --data "$3" "$STRIPE$2")
+	else
+		STRIPE_STATUS=$(curl -s -o stripe.json -w '%{http_code}' -X "$1" \
+			-H 'Content-Type: application/json' "$STRIPE$2")
 	fi
 }
 

@@ -431,6 +431,9 @@ static const struct bad bad[] = {
 	  "sync_patience", NULL, NULL },
 	{ "sync-confirm-timeout-word", BASE "sync_confirm_timeout = soon\n",
 	  { NULL }, "sync_confirm_timeout", NULL, NULL },
+	{ "sync-lease-one-second", BASE "sync_lease = 1\n", { NULL },
+	  "sync_lease", NULL,
+	  "sync_lease: must be a whole number of seconds from 2 to 3600" },
 
 	/* session_ttl. */
 	{ "ttl-too-low", BASE "session_ttl = 299\n", { NULL },
@@ -986,7 +989,7 @@ test_conf_keys(void)
 		"log_level", "log_file", "allow_root",
 		"cloud_connect_timeout", "cloud_timeout",
 		"stripe_connect_timeout", "stripe_timeout", "stripe_rate",
-		"sync_patience", "sync_confirm_timeout", NULL
+		"sync_patience", "sync_confirm_timeout", "sync_lease", NULL
 	};
 	struct conf	 cf;
 	char		 name[64], err[512];

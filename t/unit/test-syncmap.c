@@ -45,7 +45,7 @@ summary(const char *json, const struct settings *s, const char *party,
 	json_object_put(txn);
 	ctx = json_tokener_parse(ctxs);
 	it.ctx = ctxs;
-	if (!syncmap_legs(&it, ctx, s, party, "run_x", legs, &n, &code, why,
+	if (!syncmap_legs(&it, ctx, s, party, "run_x", "b_x", legs, &n, &code, why,
 	    sizeof(why))) {
 		snprintf(out, outsz, "FAIL:%s", code);
 		goto done;
@@ -236,7 +236,7 @@ test_worked_example_sums(void)
 		}
 		stripe += it.net;
 		ctx = json_tokener_parse(ctxs);
-		syncmap_legs(&it, ctx, &s, "@cus_A", "run_x", legs, &n, &code,
+		syncmap_legs(&it, ctx, &s, "@cus_A", "run_x", "b_x", legs, &n, &code,
 		    why, sizeof(why));
 		for (k = 0; k < n; k++) {
 			a = json_object_get_int64(json_object_object_get(
@@ -292,7 +292,7 @@ test_presentment(void)
 	    "presentment: reads");
 	is_str(it.kind, "payins", "presentment: a pay-in");
 	ctx = json_tokener_parse(ctxs);
-	ok(syncmap_legs(&it, ctx, &s, "@stripe-guests", "run_x", legs, &n,
+	ok(syncmap_legs(&it, ctx, &s, "@stripe-guests", "run_x", "b_x", legs, &n,
 	    &code, why, sizeof(why)) && n == 2, "presentment: two legs");
 	is_str(json_object_get_string(json_object_object_get(legs[0].body,
 	    "currency")), "USD", "presentment: posted in the settlement "
@@ -366,7 +366,7 @@ test_opening(void)
 
 	settings_default(&s);
 	syncmap_opening("test", "usd", 12345, 1772323200, &it);
-	ok(syncmap_legs(&it, NULL, &s, NULL, "run_x", legs, &n, &code, why,
+	ok(syncmap_legs(&it, NULL, &s, NULL, "run_x", "b_x", legs, &n, &code, why,
 	    sizeof(why)) && n == 1, "opening: one posting");
 	is_str(legs[0].reference, "stripe.opening.test.usd",
 	    "opening: one reference per mode and currency");

@@ -1,0 +1,78 @@
+# t/sync.sh: the sync tests' vocabulary over the whole stack (t/stack.sh):
+# an install connected to the Stripe simulator, runs started and followed
+# through the portal API, and Blnk compared with Stripe.  Source it after
+# t/lib.sh and t/stack.sh.
+#
+#   sync_setup [WORKERS]  stack_start, register, install with every scope,
+#                         a session ($TOK), the simulator's test key connected;
+#                         sets ID, INSTANCE, SKEY
+#   api METHOD PATH [JSON]  a portal API call: body in api.json, status $ST
+#   want STATUS [CODE]    the last call answered that
+#   sync_now [KIND]       queue a run; its id in $RUN
+#   sync_wait [SECONDS]   wait for $RUN to end (default 120 s): run.json
+#   sync_verify [OPTS]    Blnk holds Stripe exactly (t/sync-verify.js)
+#   syncd_restart         start a stripe-syncd like the stack's (its pid
+#                         recorded for stack_stop)
+
+# Test-only: the simulator returns the minted api keys.
+CLOUD_SIM_EXPOSE_KEYS=1
+export CLOUD_SIM_EXPOSE_KEYS
+
+api() {
+	if [ $# -ge 3 ]; then
+		ST=$(https -o api.json -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOK" \
+			-H 'Content-Type: application/json' --data "$3" "$APP$2")
+	else
+		ST=$(https -o api.json -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOK" "$APP$2")
+	fi
+}
+want() {
+	[ "$ST" = "$1" ] && { [ -z "${2-}" ] || [ "$(jq -r .error.code api.json)" = "$2" ]; } ||
+		{ echo "status $ST, want $1 ${2-}:"; cat api.json; echo; return 1; }
+}
+
+sync_setup() {
+	stack_start "${1:-2}" &&
+	sim POST /_sim/register "{}" && test "$SIM_STATUS" = 200 &&
+	sim POST /_sim/install "{}" && test "$SIM_STATUS" = 200 &&
+	ID=$(jq -r .installed_app_id sim.json) &&
+	INSTANCE=$(jq -r .instance_id sim.json) &&
+	sim POST /_sim/launch "{\"installed_app_id\":\"$ID\"}" && test "$SIM_STATUS" = 200 &&
+	TOK=$(jq -r .portal_url sim.json | sed "s/.*token=//") && test -n "$TOK" &&
+	SKEY=$(jq -r ".test[0]" "$STACK/s/etc/stripe-sim-keys.json") &&
+	api PUT /api/v1/stripe "{\"api_key\":\"$SKEY\"}" && want 200
+}
+
+sync_now() {
+	api POST /api/v1/syncs "{\"kind\":\"${1:-all}\"}" && want 202 &&
+	RUN=$(jq -r .id api.json)
+}
+
+sync_wait() {
+	_end=$(( $(date +%s) + ${1:-120} ))
+	while :; do
+		api GET "/api/v1/syncs/$RUN" || return 1
+		[ "$ST" = 200 ] || { cat api.json; return 1; }
+		case "$(jq -r .status api.json)" in
+		completed|failed) cp api.json run.json; return 0 ;;
+		esac
+		[ "$(date +%s)" -lt "$_end" ] || { echo "run $RUN did not end:"; cat api.json; return 1; }
+		sleep 0.2
+	done
+}
+
+sync_verify() {
+	node "$top_srcdir/t/sync-verify.js" "$STRIPE" "$SKEY" "$SIM" "$INSTANCE" "$@" > verify.json ||
+		{ cat verify.json; return 1; }
+}
+
+# stripe-syncd with the stack's configuration, as the stack's user.
+syncd_restart() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid=nobody --regid="$(id -gn nobody)" --init-groups \
+			"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
+	else
+		"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
+	fi
+	echo $! > "$STACK/s/pids/syncd.pid"
+}
