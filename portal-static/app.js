@@ -102,8 +102,57 @@
 		    "in a moment.", true],
 		NETWORK: ["Cannot reach Stripe Sync",
 		    "The request did not reach the Stripe Sync server. Check " +
-		    "your connection and try again.", true]
+		    "your connection and try again.", true],
+		/* Stripe, the settings and the syncs. */
+		STRIPE_KEY_INVALID: ["Stripe refused the key",
+		    "Stripe does not accept this key. Check that you copied " +
+		    "all of it, from the right Stripe account, and that it " +
+		    "was not rolled or deleted; then paste it again."],
+		STRIPE_PERMISSION: ["The key cannot read what the sync needs",
+		    "This restricted key may not read the balance. In " +
+		    "Stripe's dashboard, give it read access to the balance, " +
+		    "balance transactions, charges, customers, disputes, " +
+		    "payouts and refunds, or use a secret key."],
+		STRIPE_UNREACHABLE: ["Stripe cannot be reached",
+		    "Stripe Sync could not reach Stripe. Nothing was changed. " +
+		    "Try again in a minute.", true],
+		STRIPE_TIMEOUT: ["Stripe did not answer in time",
+		    "Stripe took too long to answer. Nothing was changed. Try " +
+		    "again in a minute.", true],
+		STRIPE_RATE_LIMITED: ["Stripe is busy",
+		    "Stripe asked Stripe Sync to slow down. Wait a few " +
+		    "seconds, then try again.", true],
+		STRIPE_ERROR: ["Stripe had a problem",
+		    "Stripe could not answer this request, or answered " +
+		    "something Stripe Sync cannot use. Try again in a minute.",
+		    true],
+		STRIPE_NOT_CONNECTED: ["Stripe is not connected",
+		    "Connect a Stripe key on the Stripe screen first."],
+		SYNC_IN_PROGRESS: ["A sync is already running",
+		    "Only one sync runs at a time: wait for it to end, then " +
+		    "start another."],
+		KIND_NOT_IMPORTED: ["Nothing to import",
+		    "The settings turn off what this sync would import. Turn " +
+		    "it on in Settings, or choose another kind of sync."],
+		MODE_SWITCH_UNCONFIRMED: ["Confirm the switch",
+		    "This key is of the other Stripe mode than the one this " +
+		    "installation used. Confirm to switch."],
+		START_DATE_LOCKED: ["The start date is fixed",
+		    "The first sync has run from the saved start date, and an " +
+		    "opening balance was posted for it: it cannot change now. " +
+		    "Set the start date back to what it was."],
+		INVALID_FIELD: ["Not accepted",
+		    "A value was refused: fix the field marked, then try " +
+		    "again."],
+		UNKNOWN_FIELD: ["Not accepted",
+		    "This version of Stripe Sync does not know a value that " +
+		    "was sent. Reload the page, then try again."]
 	};
+
+	/* Codes whose server message says something the user needs (which
+	 * run is active, which kind is off): shown before the next step. */
+	var SHOW_MESSAGE = ["SYNC_IN_PROGRESS", "KIND_NOT_IMPORTED",
+	    "START_DATE_LOCKED"];
 
 	var S = {
 		token: null,
@@ -111,7 +160,8 @@
 		expiresAt: 0,	/* this browser's clock, ms */
 		timer: null,
 		over: false,
-		seq: 0		/* bumped on every screen change */
+		seq: 0,		/* bumped on every screen change */
+		poll: null	/* the one refresh timer of a screen following a run */
 	};
 
 	function $(id) {
@@ -185,6 +235,7 @@
 		if (S.timer !== null)
 			window.clearTimeout(S.timer);
 		S.timer = null;
+		stopPolling();
 		$("nav").hidden = true;
 		$("session").hidden = true;
 		problem(code, message, status);
@@ -314,6 +365,8 @@
 			return [e[0], "This installation was not granted what " +
 			    "this needs (" + err.message + "). Reinstall the " +
 			    "app from Blnk Cloud and grant it."];
+		if (e && SHOW_MESSAGE.indexOf(err.code) !== -1 && err.message)
+			return [e[0], sentence(err.message) + " " + e[1], e[2]];
 		if (e)
 			return e;
 		return ["Something went wrong", (err.message ?
@@ -549,7 +602,8 @@
 		    "Also granted, but not used by this app: " +
 		    ignored.join(", ") + ".";
 		q.textContent = "";
-		add(q, [action("#/transactions", "Transactions", "data:read"),
+		add(q, [action("#/syncs", "Syncs", "data:read"),
+		    action("#/transactions", "Transactions", "data:read"),
 		    action("#/new", "New transaction", "data:write"),
 		    action("#/alerts", "Alerts", "alerts:read")]);
 	}
@@ -1570,6 +1624,1353 @@
 		    el("h3", { text: "Change its status" }), form, out);
 	}
 
+	/* --- refreshing, shared by the sync screens --------------------- */
+
+	/*
+	 * A screen that follows a run refreshes it every POLL_MS while it is
+	 * queued or running.  One timer for the whole page, in S.poll: set
+	 * again only after the last refresh has answered (so refreshes never
+	 * stack), cleared by every screen change and by the session's end.
+	 */
+	var POLL_MS = 1500;
+	var POLL_RETRY_MS = 4000;	/* after a refresh that failed */
+
+	function stopPolling() {
+		if (S.poll !== null)
+			window.clearTimeout(S.poll);
+		S.poll = null;
+	}
+
+	function pollAgain(seq, fn, ms) {
+		stopPolling();
+		S.poll = window.setTimeout(function () {
+			S.poll = null;
+			if (seq === S.seq && !S.over)
+				fn();
+		}, ms || POLL_MS);
+	}
+
+	/* A server message ("must be ...") as a sentence. */
+	function sentence(msg) {
+		var s = str(msg).trim();
+
+		if (s === "")
+			return "";
+		s = s.charAt(0).toUpperCase() + s.slice(1);
+		return /[.!?]$/.test(s) ? s : s + ".";
+	}
+
+	/* Set a live region's text only when it changes: each change is read
+	 * out, so an unchanged refresh must not repeat it. */
+	function liveText(node, text) {
+		if (node.textContent !== text)
+			node.textContent = text;
+	}
+
+	/* The key that finds a control again after its part of the page was
+	 * built anew. */
+	function focusKey(e) {
+		return e.getAttribute("data-key") || e.getAttribute("href") ||
+		    e.id || null;
+	}
+
+	/* Replace what container holds with nodes, keeping the focus on the
+	 * same link or button if one of them had it. */
+	function refill(container, nodes) {
+		var a = doc.activeElement, key = null, all, i;
+
+		if (a && a !== container && container.contains(a))
+			key = focusKey(a);
+		container.textContent = "";
+		add(container, nodes);
+		if (key === null)
+			return;
+		all = container.querySelectorAll("a, button, input, select");
+		for (i = 0; i < all.length; i++)
+			if (focusKey(all[i]) === key) {
+				all[i].focus();
+				return;
+			}
+	}
+
+	function num(v) {
+		return typeof v === "number" && isFinite(v) ? v : 0;
+	}
+
+	function plural(n, one, many) {
+		return n + " " + (n === 1 ? one : many);
+	}
+
+	/* A write control the install may not use: null when data:write is
+	 * granted, else the reason ("" when the app never asks for it). */
+	function writeReason() {
+		var st = can("data:write");
+
+		return st === "yes" ? null : st === "no" ? needs("data:write") : "";
+	}
+
+	/* --- sync runs --------------------------------------------------- */
+
+	var RUN_STATUS = { queued: "Queued", running: "Running",
+	    completed: "Completed", failed: "Failed" };
+
+	/* The four cards of the history: [status filter, label]. */
+	var RUN_FILTERS = [["all", "All"], ["completed", "Completed"],
+	    ["in_progress", "In progress"], ["failed", "Failed"]];
+
+	/* What each kind of run imports. */
+	var RUN_KINDS = [
+		["all", "Full sync", "pay-ins, fees, payouts and everything " +
+		    "else the settings import"],
+		["payins", "Pay-in sync", "pay-ins (with their fees) only"],
+		["payouts", "Payout sync", "payouts to your bank only"]
+	];
+
+	var PAGE_SIZE = 20;
+
+	function runActive(run) {
+		return run.status === "queued" || run.status === "running";
+	}
+
+	function runBadge(run) {
+		var s = str(run.status);
+
+		return el("span", { class: "badge badge-" +
+		    s.replace(/[^a-z]/g, ""), text: RUN_STATUS[s] || s || "?" });
+	}
+
+	function runName(run) {
+		return str(run.name) || "Sync";
+	}
+
+	function triggerWords(t) {
+		if (t === "portal")
+			return "Started from the portal";
+		if (t === "schedule")
+			return "Started by the schedule";
+		return t ? "Started by " + t : "";
+	}
+
+	function modeWords(m) {
+		return m === "live" ? "Live mode" : m === "test" ? "Test mode" :
+		    str(m);
+	}
+
+	/* "12 s", "3 min 5 s": how long a run took, or "". */
+	function took(run) {
+		var a = new Date(run.started_at).getTime();
+		var b = new Date(run.finished_at).getTime(), s;
+
+		if (!run.started_at || !run.finished_at || isNaN(a) || isNaN(b) ||
+		    b < a)
+			return "";
+		s = Math.round((b - a) / 1000);
+		return s < 60 ? s + " s" : Math.floor(s / 60) + " min" +
+		    (s % 60 ? " " + s % 60 + " s" : "");
+	}
+
+	/*
+	 * Where a run is: {step (0 to 5), done (0 to STEPS, for the bar),
+	 * words}.  The phases of src/sync.h in plain words, with the counts
+	 * the runner stores as it goes.
+	 */
+	var STEPS = 5;
+
+	function progressOf(run) {
+		var p = run.progress || {}, n = run.counts || {};
+		var found = num(n.found), present = num(n.present);
+		var sent = num(p.to_confirm), ok = num(p.confirmed);
+
+		if (run.status === "queued" || p.phase === "queued" || !p.phase)
+			return { step: 0, done: 0, words: "Waiting to start: " +
+			    "the sync runner takes it in a moment" };
+		switch (p.phase) {
+		case "start":
+			return { step: 1, done: 0, words: "Starting: reading " +
+			    "the settings and Stripe's balance" };
+		case "customers":
+			return { step: 1, done: 0.5, words: "Starting: reading " +
+			    "which Blnk balance each Stripe customer names" };
+		case "fetch":
+			return { step: 2, done: 1, words: "Listing from Stripe: " +
+			    found + " found" + (present ? ", " + present +
+			    " already in Blnk" : "") };
+		case "post":
+			return { step: 3, done: 2, words: "Posting to Blnk: " +
+			    plural(sent, "posting", "postings") + " sent for " +
+			    found + " found" };
+		case "confirm":
+			return { step: 4, done: 3 + (sent ? Math.min(ok, sent) /
+			    sent : 0), words: "Confirming: " + ok + " of " +
+			    plural(sent, "posting", "postings") + " applied in " +
+			    "Blnk" };
+		case "check":
+			return { step: 5, done: 4, words: "Comparing the balances " +
+			    "with Stripe's" };
+		case "done":
+			return { step: 5, done: 5, words: "Finishing" };
+		}
+		return { step: 0, done: 0, words: "Working (" + str(p.phase) + ")" };
+	}
+
+	/* The bar and its words for a run in progress, labelled by its
+	 * words; wordsId: words shown elsewhere (the run's live region). */
+	function progressBar(run, idBase, wordsId) {
+		var pr = progressOf(run), wid = wordsId || idBase + "-words";
+
+		return el("div", { class: "progress" },
+		    wordsId ? null : el("p", { class: "progress-words", id: wid,
+			text: pr.words + "." }),
+		    el("progress", { max: STEPS, value: pr.done, "aria-labelledby":
+			wid, "aria-valuetext": "Step " + Math.max(pr.step, 1) +
+			" of " + STEPS + ": " + pr.words }),
+		    el("p", { class: "progress-step", text: pr.step === 0 ?
+			"Queued" : "Step " + pr.step + " of " + STEPS }));
+	}
+
+	/* "300 found · 300 imported", and what else is not zero. */
+	function countsLine(n, sep) {
+		var c = n || {}, parts = [num(c.found) + " found",
+		    num(c.imported) + " imported"];
+
+		if (num(c.present))
+			parts.push(num(c.present) + " already in Blnk");
+		if (num(c.rejected))
+			parts.push(num(c.rejected) + " rejected");
+		if (num(c.failed))
+			parts.push(num(c.failed) + " not imported");
+		return parts.join(sep || " \u00b7 ");
+	}
+
+	/* What to say when a run ends. */
+	function runOutcome(run) {
+		if (run.status === "completed")
+			return runName(run) + " completed: " + countsLine(run.counts,
+			    ", ") + ".";
+		return runName(run) + " failed" + (run.error && run.error.message ?
+		    ": " + sentence(run.error.message) : ".");
+	}
+
+	/* The four cards: each a link filtering the list, with its count. */
+	function runCards(counts, status) {
+		var c = counts || {};
+
+		return el("nav", { class: "cards", "aria-label": "Syncs by status" },
+		    el("ul", null, RUN_FILTERS.map(function (f) {
+			return el("li", null, el("a", { class: "card card-" +
+			    f[0].replace("_", "-"), href: "#/syncs" + (f[0] === "all" ?
+			    "" : "?status=" + f[0]), "data-key": "card-" + f[0],
+			    "aria-current": f[0] === status ? "true" : null },
+			    el("span", { class: "card-label", text: f[1] }),
+			    el("span", { class: "card-count",
+				text: String(num(c[f[0]])) })));
+		    })));
+	}
+
+	function runRow(run) {
+		var when1 = run.started_at || run.created_at;
+
+		return el("li", null, el("a", { href: "#/syncs/" +
+		    encodeURIComponent(str(run.id)), "data-key": "run-" + str(run.id) },
+		    el("span", { class: "row-title" }, runName(run), " ",
+			runBadge(run)),
+		    el("span", { class: "row-meta", text: [triggerWords(run.trigger),
+			modeWords(run.mode), (run.started_at ? "started " :
+			"queued ") + when(when1), run.finished_at ? "finished " +
+			when(run.finished_at) : null].filter(Boolean)
+			.join(" \u00b7 ") }),
+		    el("span", { class: "row-counts", text: countsLine(run.counts) }),
+		    runActive(run) ? progressBar(run, "p-" + str(run.id)) : null,
+		    run.status === "failed" && run.error ? el("span",
+			{ class: "row-error", text: sentence(run.error.message ||
+			run.error.code) }) : null));
+	}
+
+	/* The history's part that refreshes: cards, list, pages. */
+	function runsView(body, status, page) {
+		var rows = Array.isArray(body.data) ? body.data : [];
+		var counts = body.counts || {}, total = num(counts[status]);
+		var label = RUN_FILTERS.filter(function (f) {
+			return f[0] === status;
+		})[0][1].toLowerCase();
+		var out = [runCards(counts, status)];
+
+		if (rows.length === 0) {
+			out.push(el("div", { class: "empty" }, el("p", { text: page > 1 ?
+			    "No syncs on this page." : status === "all" ? "No syncs " +
+			    "yet. Connect Stripe, then press Sync now." : "No " +
+			    label + " syncs." }), page > 1 ? el("a", {
+			    href: "#/syncs" + (status === "all" ? "" : "?status=" +
+			    status), text: "Go to the first page" }) : null));
+			return out;
+		}
+		out.push(el("ul", { class: "rows runs", "aria-label": status === "all" ?
+		    "Syncs, newest first" : "Syncs " + label + ", newest first" },
+		    rows.map(runRow)));
+		if (total > PAGE_SIZE || page > 1)
+			out.push(pager("syncs", status === "all" ?
+			    new URLSearchParams() : new URLSearchParams("status=" +
+			    status), page, PAGE_SIZE, total, rows.length));
+		return out;
+	}
+
+	/* Start a run: the kind and the button, or why not. */
+	function syncNowPanel(conn, seq, started) {
+		var reason = writeReason(), off, form, out, kind;
+
+		if (reason === "")
+			return null;
+		off = reason !== null || (conn !== null && !conn.connected);
+		out = el("div", { class: "result", role: "status" });
+		kind = el("select", { name: "kind", disabled: off },
+		    RUN_KINDS.map(function (k) {
+			return el("option", { value: k[0], text: k[1] });
+		    }));
+		form = el("form", { class: "sync-now", novalidate: true,
+		    onsubmit: function (ev) {
+			var b = form.querySelector("button[type=submit]");
+
+			ev.preventDefault();
+			fieldError(form, "kind", "");
+			b.disabled = true;
+			result(out, "pending", "Starting\u2026");
+			api("POST", "/api/v1/syncs", { kind: kind.value })
+			    .then(function (r) {
+				var m;
+
+				b.disabled = false;
+				if (S.over || seq !== S.seq)
+					return;
+				if (!r.ok) {
+					if (r.error.field === "kind")
+						fieldError(form, "kind",
+						    sentence(r.error.message));
+					m = r.error.code === "SYNC_IN_PROGRESS" &&
+					    /run_[0-9a-f]+/.exec(str(r.error.message));
+					result(out, "bad", [notice(r.error, r.status),
+					    m ? el("p", null, el("a", { href: "#/syncs/" +
+						m[0], text: "See the sync that is running" })) :
+						null,
+					    r.error.code === "STRIPE_NOT_CONNECTED" ?
+						el("p", null, el("a", { href: "#/stripe",
+						text: "Connect Stripe" })) : null]);
+					say(runNameOf(kind.value) + " not started: " +
+					    describe(r.error)[0] + ".");
+					return;
+				}
+				result(out, "good", [runName(r.body) + " queued. ",
+				    el("a", { href: "#/syncs/" +
+					encodeURIComponent(str(r.body.id)),
+					text: "Follow it on its own page" }), "."]);
+				say(runName(r.body) + " queued.");
+				started(r.body);
+			    });
+		    } },
+		    field("sync-kind", "What to sync", kind, RUN_KINDS.map(
+			function (k) {
+			    return k[1] + ": " + k[2] + ".";
+			}).join(" ") + " Each sync imports what is new in Stripe " +
+			"since the last one: nothing is imported twice. Only a full " +
+			"sync, with every kind turned on in Settings, keeps the " +
+			"Stripe balance in Blnk equal to Stripe's."),
+		    el("div", { class: "actions" },
+			el("button", { type: "submit", class: "button primary",
+			    disabled: off, text: "Sync now" }),
+			reason !== null ? el("p", { class: "hint", text: reason }) :
+			    conn !== null && !conn.connected ? el("p",
+			    { class: "hint" }, "Stripe is not connected: ",
+			    el("a", { href: "#/stripe", text: "connect it first" }),
+			    ".") : null));
+		return el("section", { class: "panel", "aria-labelledby":
+		    "sync-now-title" },
+		    el("h3", { id: "sync-now-title", text: "Start a sync" }),
+		    form, out);
+	}
+
+	function runNameOf(kind) {
+		var k = RUN_KINDS.filter(function (x) { return x[0] === kind; })[0];
+
+		return k ? k[1] : "The sync";
+	}
+
+	function syncsScreen(params, box, seq) {
+		var status = params.get("status") || "all";
+		var page = Number(params.get("page") || "1");
+
+		box.appendChild(heading("Syncs"));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		if (!RUN_FILTERS.some(function (f) { return f[0] === status; }))
+			status = "all";
+		if (!(page >= 1 && page <= 100000 && page % 1 === 0))
+			page = 1;
+		function url() {
+			return "/api/v1/syncs?status=" + status + "&page=" + page +
+			    "&page_size=" + PAGE_SIZE;
+		}
+		load(box, seq, "the syncs", Promise.all([api("GET", url()),
+		    api("GET", "/api/v1/stripe")]), function (body, rs) {
+			var view = el("div", { class: "runs-view" });
+			var note = el("p", { class: "hint refresh-note" });
+			var was = {};	/* ids of runs seen in progress */
+
+			/* Show an answer; follow it while a run is going. */
+			function shown(b) {
+				var rows = Array.isArray(b.data) ? b.data : [];
+				var going = num((b.counts || {}).in_progress) > 0;
+
+				refill(view, runsView(b, status, page));
+				note.textContent = "";
+				rows.forEach(function (run) {
+					if (runActive(run))
+						was[run.id] = true;
+					else if (was[run.id]) {
+						delete was[run.id];
+						say(runOutcome(run));
+					}
+				});
+				if (going || rows.some(runActive))
+					pollAgain(seq, refresh);
+			}
+			function refresh() {
+				api("GET", url()).then(function (r) {
+					if (seq !== S.seq || S.over)
+						return;
+					if (!r.ok) {
+						note.textContent = "Could not refresh: " +
+						    describe(r.error)[0] + ". Trying again in " +
+						    POLL_RETRY_MS / 1000 + " s\u2026";
+						pollAgain(seq, refresh, POLL_RETRY_MS);
+						return;
+					}
+					shown(r.body);
+				});
+			}
+			add(body, [syncNowPanel(rs[1].ok ? rs[1].body : null, seq,
+			    function () {
+				/* The new run is on the first page of "all" and
+				 * "in progress": go there if this is not it. */
+				if ((status === "all" || status === "in_progress") &&
+				    page === 1)
+					refresh();
+				else
+					go("#/syncs");
+			    }), view, note]);
+			shown(rs[0].body);
+			say("Loaded " + plural(num((rs[0].body.counts || {})[status]),
+			    "sync", "syncs") + ".");
+		});
+	}
+
+	/* --- one run ---------------------------------------------------- */
+
+	var COUNTERS = [
+		["found", "Found in Stripe", "New balance transactions this " +
+		    "sync listed. A pay-in or payout sync imports only its " +
+		    "kind: the others wait for a full sync."],
+		["imported", "Imported", "Posted to Blnk and applied there."],
+		["present", "Already in Blnk", "Listed again, and left alone: " +
+		    "nothing is imported twice."],
+		["rejected", "Rejected by Blnk", "Blnk refused or rejected the " +
+		    "posting: see the problems below."],
+		["failed", "Not imported", "Stripe Sync could not turn them " +
+		    "into postings: see the problems below."]
+	];
+
+	/* What to do about a problem, by its code (the message says what
+	 * happened; these say where to act). */
+	var PROBLEM_HELP = {
+		REJECTED: ["Settings", "#/settings"],
+		BLNK_REFUSED: ["Settings", "#/settings"],
+		mapping: ["Settings", "#/settings"]
+	};
+
+	function counters(run) {
+		var n = run.counts || {};
+
+		return el("dl", { class: "counters" }, COUNTERS.map(function (c) {
+			return el("div", { class: "counter counter-" + c[0] },
+			    el("dt", { text: c[1] }),
+			    el("dd", null, el("span", { class: "counter-n",
+				text: String(num(n[c[0]])) }),
+				el("span", { class: "hint", text: c[2] })));
+		}));
+	}
+
+	/* Stripe holds X; Blnk's <balance> shows Y; matches or differs. */
+	function balancesPart(run, stripeBal) {
+		var b = run.balances, partial;
+
+		if (!Array.isArray(b))
+			return [el("p", { class: "hint", text: runActive(run) ?
+			    "Compared with Stripe's when the sync ends." :
+			    "Not compared: the sync ended before the balance check." })];
+		if (b.length === 0)
+			return [el("p", { class: "hint", text: "Stripe holds no " +
+			    "balance in any currency." })];
+		partial = b.some(function (x) {
+			return !x.match && x.blnk_found && !x.all_kinds_imported;
+		});
+		return [el("p", { class: "hint", text: "Blnk's " + stripeBal +
+		    " mirrors Stripe's balance: when Stripe holds 100.00, " +
+		    stripeBal + " shows -100.00." }),
+		    partial ? el("p", { class: "hint balances-partial", text:
+			"This sync did not import every kind (a pay-in or payout " +
+			"sync, or a kind turned off in Settings), so the balances " +
+			"need not be equal: a full sync of every kind makes them " +
+			"match." }) : null,
+		    el("ul", { class: "balances" }, b.map(function (x) {
+			var cur = str(x.currency), why = null, holds, shows;
+			var expected = false;
+
+			holds = x.stripe !== undefined ? str(x.stripe) + " " + cur :
+			    str(x.stripe_minor) + " (" + cur + " minor units)";
+			shows = x.blnk !== undefined ? str(x.blnk) + " " + cur :
+			    str(x.blnk_precise) + " (" + cur + " minor units)";
+			if (!x.match) {
+				if (!x.blnk_found)
+					why = "Blnk has no " + stripeBal + " balance in " +
+					    cur + " yet.";
+				else if (!x.all_kinds_imported)
+					expected = true;	/* said above */
+				else if (x.stripe === undefined)
+					why = "Stripe Sync cannot convert " + cur + " to " +
+					    "Blnk's precision.";
+				else
+					why = "Look at the problems below, and at postings " +
+					    "made to " + stripeBal + " outside Stripe Sync.";
+			}
+			return el("li", { class: x.match ? "match" : "differs" },
+			    el("span", { class: "balance-cur", text: cur }),
+			    el("span", { class: "balance-text", text: "Stripe holds " +
+				holds + "; Blnk's " + stripeBal + " shows " + shows +
+				"." }),
+			    el("span", { class: "badge " + (x.match ? "badge-match" :
+				expected ? "badge-expected" : "badge-differs"),
+				text: x.match ? "matches" : "differs" }),
+			    why ? el("span", { class: "hint balance-why", text: why }) :
+				null);
+		    }))];
+	}
+
+	var PROBLEMS_SHOWN = 100;	/* at first; the API sends up to 500 */
+
+	function problemsPart(run) {
+		var list = Array.isArray(run.problems) ? run.problems : [];
+		var total = num(run.problems_total) || list.length, ul, more;
+
+		if (list.length === 0)
+			return [el("p", { class: "hint", text: runActive(run) ?
+			    "None so far." : "None: every item was imported or " +
+			    "already in Blnk." })];
+		function item(p) {
+			var help = PROBLEM_HELP[p.code], ref = str(p.reference);
+
+			return el("li", null,
+			    el("p", { class: "problem-text" },
+				el("span", { class: "badge badge-differs",
+				    text: str(p.code) || "?" }), " ",
+				sentence(p.message)),
+			    el("dl", { class: "facts" },
+				el("dt", { text: "Stripe id" }),
+				el("dd", { class: "mono", text: str(p.stripe_id) ||
+				    "\u2014" }),
+				el("dt", { text: "Blnk reference" }),
+				el("dd", null, ref && can("data:read") === "yes" ?
+				    el("a", { class: "mono", href:
+					"#/transactions?reference=" +
+					encodeURIComponent(ref), text: ref }) :
+				    el("span", { class: "mono", text: ref ||
+					"none" }))),
+			    help ? el("p", { class: "hint" }, "Then: ", el("a",
+				{ href: help[1], text: help[0] }), ".") : null);
+		}
+		ul = el("ul", { class: "problems" },
+		    list.slice(0, PROBLEMS_SHOWN).map(item));
+		more = list.length > PROBLEMS_SHOWN ? el("button", { type: "button",
+		    class: "button", "data-key": "problems-more",
+		    text: "Show all " + list.length, onclick: function () {
+			list.slice(PROBLEMS_SHOWN).forEach(function (p) {
+				ul.appendChild(item(p));
+			});
+			more.remove();
+		    } }) : null;
+		return [el("p", { class: "hint", text: total > list.length ?
+		    "The first " + list.length + " of " + total + " problems. " +
+		    "Fix these and run a sync again to see the others." :
+		    plural(total, "problem", "problems") + "." }), ul, more];
+	}
+
+	function runScreen(id, box, seq) {
+		var h;
+
+		box.appendChild(el("p", { class: "crumbs" },
+		    el("a", { href: "#/syncs", text: "\u2190 Syncs" })));
+		h = box.appendChild(heading("Sync run"));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		load(box, seq, "the sync run", Promise.all([api("GET",
+		    "/api/v1/syncs/" + encodeURIComponent(id)),
+		    api("GET", "/api/v1/settings")]), function (body, rs) {
+			var stripeBal = rs[1].ok && rs[1].body && rs[1].body.mapping &&
+			    rs[1].body.mapping.stripe_balance ?
+			    str(rs[1].body.mapping.stripe_balance) : "@stripe";
+			/* The parts; the live region is made once, so that
+			 * screen readers follow it. */
+			var facts1 = el("div"), live = el("p", { class: "run-live",
+			    role: "status", id: "run-live" });
+			var prog = el("div", { class: "run-progress" });
+			var note = el("p", { class: "hint refresh-note" });
+			var errBox = el("div"), counts = el("div");
+			var bal = el("div"), probs = el("div"), last = {};
+
+			function part(node, key, v, build) {
+				var k = JSON.stringify(v);
+
+				if (last[key] !== k) {
+					last[key] = k;
+					refill(node, build());
+				}
+			}
+			function shown(run, first) {
+				var pr = progressOf(run);
+
+				h.textContent = runName(run) + " \u00b7 " +
+				    (RUN_STATUS[run.status] || str(run.status));
+				part(facts1, "facts", [run.status, run.started_at,
+				    run.finished_at, run.attempts], function () {
+					return runFacts(run);
+				});
+				if (runActive(run)) {
+					liveText(live, pr.words + ".");
+					refill(prog, progressBar(run, "run", "run-live"));
+				} else {
+					liveText(live, runOutcome(run));
+					prog.textContent = "";
+				}
+				part(errBox, "error", run.error, function () {
+					return runError(run);
+				});
+				part(counts, "counts", run.counts, function () {
+					return counters(run);
+				});
+				part(bal, "balances", [run.balances, run.status],
+				    function () {
+					return balancesPart(run, stripeBal);
+				});
+				part(probs, "problems", [run.problems,
+				    run.problems_total, run.status], function () {
+					return problemsPart(run);
+				});
+				note.textContent = "";
+				if (first)
+					say("Loaded " + runName(run) + ".");
+				if (runActive(run))
+					pollAgain(seq, refresh);
+			}
+			function refresh() {
+				api("GET", "/api/v1/syncs/" + encodeURIComponent(id))
+				    .then(function (r) {
+					if (seq !== S.seq || S.over)
+						return;
+					if (!r.ok) {
+						note.textContent = "Could not refresh: " +
+						    describe(r.error)[0] + ". Trying again in " +
+						    POLL_RETRY_MS / 1000 + " s\u2026";
+						pollAgain(seq, refresh, POLL_RETRY_MS);
+						return;
+					}
+					shown(r.body, false);
+				});
+			}
+			add(body, [facts1, el("section", { class: "panel",
+			    "aria-labelledby": "run-progress-title" },
+			    el("h3", { id: "run-progress-title", text: "Progress" }),
+			    live, prog, note), errBox,
+			    el("h3", { text: "Counts" }), counts,
+			    el("h3", { text: "Balances" }), bal,
+			    el("h3", { text: "Problems" }), probs]);
+			shown(rs[0].body, true);
+		});
+	}
+
+	function runFacts(run) {
+		var kind = RUN_KINDS.filter(function (k) {
+			return k[0] === run.kind;
+		})[0];
+
+		return facts([["Status", runBadge(run)],
+		    ["What", runName(run) + (kind ? ": " + kind[2] : "")],
+		    ["Started by", run.trigger === "portal" ? "Sync now, in the " +
+			"portal" : run.trigger === "schedule" ? "The schedule (see " +
+			"Settings)" : str(run.trigger) || "\u2014"],
+		    ["Mode", modeWords(run.mode)],
+		    ["Queued", when(run.created_at)],
+		    ["Started", run.started_at ? when(run.started_at) :
+			"Not yet"],
+		    ["Finished", run.finished_at ? when(run.finished_at) +
+			(took(run) ? " (took " + took(run) + ")" : "") :
+			runActive(run) ? "Not yet" : "\u2014"],
+		    num(run.attempts) > 1 ? ["Attempts", String(run.attempts) +
+			" (the sync runner was restarted or interrupted; it " +
+			"went on where it stopped)"] : null,
+		    ["Run id", el("span", { class: "mono", text: str(run.id) })]]);
+	}
+
+	var FAILED_AT = { start: "starting", customers: "reading the " +
+	    "customers", fetch: "listing from Stripe", post: "posting to Blnk",
+	    confirm: "confirming the postings", check: "comparing the balances" };
+
+	function runError(run) {
+		var e = run.error, d;
+
+		if (!e || run.status !== "failed")
+			return null;
+		d = ERRORS[e.code];
+		return el("div", { class: "notice", role: "alert" },
+		    el("h3", { text: "The sync failed" + (FAILED_AT[(run.progress ||
+			{}).phase] ? " while " + FAILED_AT[run.progress.phase] :
+			"") }),
+		    el("p", { text: sentence(e.message || e.code) }),
+		    el("p", { text: (d ? d[1] + " " : "") + "Then start a new " +
+			"sync: it goes on from where this one stopped, and " +
+			"imports nothing twice." }),
+		    el("p", { class: "code", text: "Code: " + str(e.code) }),
+		    can("data:write") === "yes" ? el("p", null, el("a",
+			{ href: "#/syncs", text: "Go to Syncs to start one" })) :
+			null);
+	}
+
+	/* --- Stripe ----------------------------------------------------- */
+
+	/* The rule of the server (stripe_key_parse): "" or what is wrong.
+	 * Never repeats the key. */
+	function keyProblem(k) {
+		if (k === "")
+			return "Paste a Stripe key.";
+		if (/^pk_/.test(k))
+			return "This is a publishable key (pk_...): it cannot read " +
+			    "balance transactions. Use a secret key (sk_...) or a " +
+			    "restricted key (rk_...).";
+		if (!/^(sk|rk)_(test|live)_[A-Za-z0-9]{8,247}$/.test(k))
+			return "A Stripe secret key starts with sk_live_ or " +
+			    "sk_test_, a restricted key with rk_live_ or rk_test_, " +
+			    "then letters and digits only.";
+		return "";
+	}
+
+	function keyMode(k) {
+		return k.slice(3, 8) === "live_" ? "live" : "test";
+	}
+
+	/* What the field says when the server refused the key (our words:
+	 * Stripe's own message may quote part of the key). */
+	var KEY_FIELD_ERRORS = {
+		STRIPE_KEY_INVALID: "Stripe does not accept this key.",
+		STRIPE_PERMISSION: "This key may not read the balance.",
+		INVALID_FIELD: "Not a Stripe secret or restricted key.",
+		MISSING_FIELD: "Paste a Stripe key."
+	};
+
+	function connFacts(conn) {
+		if (!conn.connected)
+			return [el("p", { class: "conn-state" },
+			    el("span", { class: "badge", text: "Not connected" })),
+			    el("p", { text: "Connect a Stripe key to start " +
+				"importing." })];
+		return [el("p", { class: "conn-state" },
+		    el("span", { class: "badge badge-completed",
+			text: "Connected" }), " ", el("span", { class: "badge " +
+			(conn.mode === "live" ? "badge-live" : "badge-test"),
+			text: modeWords(conn.mode) })),
+		    facts([["Mode", modeWords(conn.mode) + (conn.mode === "live" ?
+			": real payments." : ": Stripe's test data, no real " +
+			"money.")],
+			["Key", (conn.key_type === "restricted" ? "Restricted" :
+			    "Secret") + " key ending in " + str(conn.last4)],
+			Array.isArray(conn.currencies) ? ["Currencies",
+			    conn.currencies.map(function (c) {
+				return str(c).toUpperCase();
+			    }).join(", ") || "none yet"] : null,
+			["Connected", when(conn.connected_at)],
+			["Last changed", when(conn.updated_at)]])];
+	}
+
+	function stripeScreen(box, seq) {
+		box.appendChild(heading("Stripe"));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		box.appendChild(el("p", { class: "hint", text: "Stripe Sync reads " +
+		    "your Stripe account's balance transactions with a key you " +
+		    "give it, and posts them to Blnk. The key is checked with " +
+		    "Stripe, then stored encrypted on the server; it is never " +
+		    "shown again, only its mode and last four characters." }));
+		load(box, seq, "the Stripe connection", api("GET", "/api/v1/stripe"),
+		    function (body, r) {
+			stripeParts(body, r.body || { connected: false }, seq);
+			say("Loaded the Stripe connection.");
+		});
+	}
+
+	function stripeParts(body, conn, seq) {
+		var reason = writeReason(), state, form, input, out, ask, submit;
+		var disc, discAsk, discOut, asked = null;
+
+		state = el("section", { class: "panel", "aria-labelledby":
+		    "conn-title" }, el("h3", { id: "conn-title",
+		    text: "Connection" }), el("div", { class: "conn" }));
+		body.appendChild(state);
+		function setConn(c) {
+			conn = c;
+			refill(state.lastChild, connFacts(c));
+			if (form) {
+				form.querySelector("label").textContent = c.connected ?
+				    "New Stripe API key" : "Stripe API key";
+				submit.textContent = c.connected ? "Replace key" :
+				    "Connect Stripe";
+				disc.hidden = !c.connected;
+			}
+		}
+		if (reason !== null) {
+			if (reason !== "")
+				body.appendChild(el("section", { class: "panel" },
+				    el("h3", { text: "Connect or change the key" }),
+				    el("p", { class: "hint", text: reason }),
+				    el("button", { type: "button", class: "button",
+					disabled: true, text: conn.connected ?
+					"Replace key" : "Connect Stripe" })));
+			refill(state.lastChild, connFacts(conn));
+			return;
+		}
+
+		out = el("div", { class: "result", role: "status" });
+		ask = el("div", { class: "confirm", role: "alert" });
+		input = el("input", { name: "api_key", type: "password",
+		    autocomplete: "off", spellcheck: "false",
+		    autocapitalize: "off", maxlength: 255 });
+		submit = el("button", { type: "submit", class: "button primary" });
+
+		function busy(on) {
+			Array.prototype.forEach.call(body.querySelectorAll("button"),
+			    function (b) {
+				b.disabled = on;
+			    });
+		}
+		function unask() {
+			ask.textContent = "";
+			asked = null;
+		}
+		/* Confirm a key of the other mode: before it is sent when the
+		 * connection's mode shows it (the key is still in the field),
+		 * or after the server refused it (the key was cleared: the
+		 * user pastes it again). */
+		function askSwitch(mode, afterSend) {
+			var other = mode === "live" ? "test" : "live", yes;
+
+			asked = { mode: mode, after: afterSend };
+			ask.textContent = "";
+			result(out, "", "");
+			yes = el("button", { type: "button", class: "button primary",
+			    text: "Switch to " + mode + " mode", onclick: function () {
+				send(true);
+			    } });
+			add(ask, el("div", { class: "notice" },
+			    el("h3", { text: "Switch to " + mode + " mode?" }),
+			    el("p", { text: afterSend ? "This installation has " +
+				"used a " + other + "-mode key; this is a " + mode +
+				"-mode key." : "This installation is connected in " +
+				other + " mode; this is a " + mode + "-mode key." }),
+			    el("p", { text: "Its postings would go to the same Blnk " +
+				"balances as the " + other + "-mode ones: " + (mode ===
+				"live" ? "real payments would mix with test data." :
+				"test data would mix with real payments.") + " Switch " +
+				"only if that is what you want." }),
+			    afterSend ? el("p", { text: "The key was not kept: " +
+				"paste it again, then press Switch to " + mode +
+				" mode." }) : null,
+			    el("div", { class: "actions" }, yes,
+				el("button", { type: "button", class: "button",
+				    text: "Cancel", onclick: function () {
+					unask();
+					input.value = "";
+					fieldError(form, "api_key", "");
+					say("Nothing changed.");
+					input.focus();
+				    } }))));
+			say("Switch to " + mode + " mode? Confirm or cancel.");
+			(afterSend ? input : yes).focus();
+		}
+		function send(confirmed) {
+			var key = input.value.trim(), m = keyProblem(key), mode, req;
+
+			fieldError(form, "api_key", m);
+			if (m) {
+				input.focus();
+				say(m);
+				return;
+			}
+			mode = keyMode(key);
+			if (!confirmed && conn.connected && conn.mode !== mode) {
+				askSwitch(mode, false);
+				return;
+			}
+			unask();
+			req = { api_key: key };
+			if (confirmed)
+				req.confirm_mode_switch = true;
+			/* The key lives on only in the request's body. */
+			input.value = "";
+			key = null;
+			busy(true);
+			result(out, "pending", "Checking the key with Stripe\u2026");
+			say("Checking the key with Stripe\u2026");
+			api("PUT", "/api/v1/stripe", req).then(function (r) {
+				req = null;
+				input.value = "";
+				busy(false);
+				if (S.over || seq !== S.seq)
+					return;
+				if (!r.ok) {
+					if (r.error.code === "MODE_SWITCH_UNCONFIRMED") {
+						result(out, "", "");
+						askSwitch(mode, true);
+						return;
+					}
+					result(out, "bad", notice(r.error, r.status));
+					if (r.error.field === "api_key" ||
+					    KEY_FIELD_ERRORS[r.error.code] &&
+					    r.error.code !== "INVALID_FIELD") {
+						fieldError(form, "api_key",
+						    KEY_FIELD_ERRORS[r.error.code] ||
+						    "Not accepted.");
+						input.focus();
+					}
+					say("The key was not connected: " +
+					    describe(r.error)[0] + ".");
+					return;
+				}
+				setConn(r.body);
+				result(out, "good", "Connected in " + str(r.body.mode) +
+				    " mode with the " + str(r.body.key_type) + " key " +
+				    "ending in " + str(r.body.last4) + ".");
+				say("Stripe connected in " + str(r.body.mode) + " mode.");
+			});
+		}
+
+		form = el("form", { class: "key-form", novalidate: true,
+		    autocomplete: "off", onsubmit: function (ev) {
+			ev.preventDefault();
+			send(false);
+		    } },
+		    field("stripe-key", "Stripe API key", input, "A secret key " +
+			"(sk_live_... or sk_test_...), or a restricted key " +
+			"(rk_...) with read access to the balance, balance " +
+			"transactions, charges, customers, disputes, payouts and " +
+			"refunds. Test-mode keys import Stripe's test data."),
+		    el("div", { class: "actions" }, submit));
+		input.addEventListener("input", function () {
+			if (asked && !asked.after)
+				unask();	/* a different key: ask again */
+			if (input.getAttribute("aria-invalid"))
+				fieldError(form, "api_key", "");
+		});
+		body.appendChild(el("section", { class: "panel",
+		    "aria-labelledby": "key-title" },
+		    el("h3", { id: "key-title", text: "Connect or change the key" }),
+		    form, ask, out));
+
+		discOut = el("div", { class: "result", role: "status" });
+		discAsk = el("div", { class: "confirm" });
+		disc = el("section", { class: "panel", "aria-labelledby":
+		    "disc-title" },
+		    el("h3", { id: "disc-title", text: "Disconnect" }),
+		    el("p", { class: "hint", text: "Deletes the key from Stripe " +
+			"Sync. What was imported stays in Blnk; syncs stop until " +
+			"a key is connected again." }),
+		    el("div", { class: "actions" }, el("button", { type: "button",
+			class: "button danger", text: "Disconnect Stripe",
+			onclick: function () {
+			    var keep = el("button", { type: "button",
+				class: "button", text: "Keep it connected",
+				onclick: function () {
+				    discAsk.textContent = "";
+				    say("Still connected.");
+				} });
+
+			    discAsk.textContent = "";
+			    add(discAsk, el("div", { class: "notice", role: "alert" },
+				el("p", { text: "Disconnect Stripe now? The key is " +
+				    "deleted; to sync again you will need to paste " +
+				    "a key." }),
+				el("div", { class: "actions" },
+				    el("button", { type: "button",
+					class: "button danger primary",
+					text: "Yes, disconnect", onclick: disconnect }),
+				    keep)));
+			    keep.focus();
+			} })),
+		    discAsk, discOut);
+		body.appendChild(disc);
+
+		function disconnect() {
+			busy(true);
+			result(discOut, "pending", "Disconnecting\u2026");
+			api("DELETE", "/api/v1/stripe").then(function (r) {
+				busy(false);
+				if (S.over || seq !== S.seq)
+					return;
+				discAsk.textContent = "";
+				if (!r.ok) {
+					result(discOut, "bad", notice(r.error, r.status));
+					return;
+				}
+				setConn(r.body || { connected: false });
+				result(discOut, "", "");
+				result(out, "good", "Disconnected: the key is deleted.");
+				say("Stripe disconnected: the key is deleted.");
+				input.focus();
+			});
+		}
+		setConn(conn);
+	}
+
+	/* --- settings ---------------------------------------------------- */
+
+	var PAYIN_MODES = [
+		["customer", "Each Stripe customer's own balance"],
+		["customer_metadata", "The balance each customer's metadata names"],
+		["fixed", "One balance for every pay-in"]
+	];
+
+	/* The fields of the settings, by the name the API's errors use. */
+	var PARTY_CHECK = function (v) {
+		return PARTY_RE.test(v.trim()) ? "" : "A Blnk balance id or an " +
+		    "@indicator (letters, digits and _ . : -).";
+	};
+
+	var SETTINGS_CHECKS = {
+		start_date: function (v) {
+			var d;
+
+			v = v.trim();
+			if (v === "")
+				return "";
+			d = new Date(v + "T00:00:00Z");
+			if (!DATE_RE.test(v) || isNaN(d.getTime()) ||
+			    d.toISOString().slice(0, 10) !== v ||
+			    v < "2010-01-01" || v > "2100-12-31")
+				return "A date from 2010 to 2100, or empty to import " +
+				    "everything.";
+			return "";
+		},
+		schedule_minutes: function (v) {
+			var n;
+
+			v = v.trim();
+			if (!/^[0-9]{1,5}$/.test(v))
+				return "A whole number of minutes: 0, or 5 to 1440.";
+			n = Number(v);
+			if (n !== 0 && (n < 5 || n > 1440))
+				return "0 turns the schedule off; otherwise from 5 to " +
+				    "1440 minutes (once a day).";
+			return "";
+		},
+		"mapping.customer_prefix": function (v) {
+			return /^@[A-Za-z0-9_.:-]{0,64}$/.test(v.trim()) ? "" :
+			    "@ and up to 64 letters, digits and _ . : -";
+		},
+		"mapping.metadata_key": function (v) {
+			return /^[A-Za-z0-9_.:-]{1,40}$/.test(v.trim()) ? "" :
+			    "Up to 40 letters, digits and _ . : -";
+		},
+		"mapping.payin_balance": PARTY_CHECK,
+		"mapping.guest_balance": PARTY_CHECK,
+		"mapping.stripe_balance": PARTY_CHECK,
+		"mapping.fees": PARTY_CHECK,
+		"mapping.payouts": PARTY_CHECK,
+		"mapping.world": PARTY_CHECK
+	};
+
+	function fid(name) {
+		return "s-" + name.replace(/[._]/g, "-");
+	}
+
+	function checkField(name, label, hint) {
+		return field(fid(name), label, el("input", { name: name,
+		    type: "checkbox" }), hint);
+	}
+
+	function textField(name, label, hint, extra) {
+		var props = { name: name, autocomplete: "off", spellcheck: "false" };
+		var k;
+
+		for (k in extra || {})
+			if (Object.prototype.hasOwnProperty.call(extra, k))
+				props[k] = extra[k];
+		return field(fid(name), label, el("input", props), hint);
+	}
+
+	/* The form's fields from the settings. */
+	function fillSettings(form, s) {
+		var e = form.elements, m = s.mapping || {}, i = s.import || {};
+		var o = s.overdraft || {};
+
+		["payins", "fees", "payouts", "other"].forEach(function (k) {
+			e["import." + k].checked = i[k] !== false;
+		});
+		e.start_date.value = str(s.start_date);
+		e.schedule_minutes.value = String(num(s.schedule_minutes));
+		e["mapping.payins"].value = str(m.payins) || "customer";
+		["customer_prefix", "metadata_key", "payin_balance",
+		    "guest_balance", "stripe_balance", "fees", "payouts",
+		    "world"].forEach(function (k) {
+			e["mapping." + k].value = str(m[k]);
+		});
+		["stripe_balance", "fees", "payouts", "world", "payins"]
+		    .forEach(function (k) {
+			e["overdraft." + k].checked = !!o[k];
+		});
+	}
+
+	/* The whole settings object the API takes, from the form. */
+	function readSettings(form) {
+		var e = form.elements, v = function (k) {
+			return e[k].value.trim();
+		};
+
+		return {
+			import: { payins: e["import.payins"].checked,
+			    fees: e["import.fees"].checked,
+			    payouts: e["import.payouts"].checked,
+			    other: e["import.other"].checked },
+			start_date: v("start_date") || null,
+			schedule_minutes: Number(v("schedule_minutes")),
+			mapping: { payins: e["mapping.payins"].value,
+			    customer_prefix: v("mapping.customer_prefix"),
+			    metadata_key: v("mapping.metadata_key"),
+			    payin_balance: v("mapping.payin_balance"),
+			    guest_balance: v("mapping.guest_balance"),
+			    stripe_balance: v("mapping.stripe_balance"),
+			    fees: v("mapping.fees"),
+			    payouts: v("mapping.payouts"),
+			    world: v("mapping.world") },
+			overdraft: { stripe_balance: e["overdraft.stripe_balance"].checked,
+			    fees: e["overdraft.fees"].checked,
+			    payouts: e["overdraft.payouts"].checked,
+			    world: e["overdraft.world"].checked,
+			    payins: e["overdraft.payins"].checked }
+		};
+	}
+
+	/* Show the pay-in fields the chosen way uses (and any field with an
+	 * error, wherever it is). */
+	function payinFields(form) {
+		var mode = form.elements["mapping.payins"].value;
+		var use = { "mapping.customer_prefix": "customer",
+		    "mapping.metadata_key": "customer_metadata",
+		    "mapping.payin_balance": "fixed" }, k, f;
+
+		for (k in use) {
+			f = form.querySelector('[data-for="' + fid(k) + '"]');
+			f.hidden = use[k] !== mode &&
+			    !form.elements[k].getAttribute("aria-invalid");
+		}
+	}
+
+	/* A server message with the settings' API names ("must differ from
+	 * mapping.stripe_balance") in the words of the form's labels. */
+	function labelled(form, msg) {
+		return msg.replace(/\b(?:import|mapping|overdraft)\.[a-z_]+\b/g,
+		    function (name) {
+			var i = form.elements[name];
+
+			return i && i.labels && i.labels[0] ? "\u201c" +
+			    i.labels[0].textContent.trim() + "\u201d" : name;
+		    });
+	}
+
+	function settingsScreen(box, seq) {
+		box.appendChild(heading("Settings"));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		load(box, seq, "the settings", api("GET", "/api/v1/settings"),
+		    function (body, r) {
+			settingsForm(body, r.body || {}, seq);
+			say("Loaded the settings.");
+		});
+	}
+
+	function settingsForm(body, s, seq) {
+		var reason = writeReason(), form, out, sb;
+
+		sb = str((s.mapping || {}).stripe_balance) || "@stripe";
+		out = el("div", { class: "result", role: "status" });
+		form = el("form", { class: "settings", novalidate: true,
+		    onsubmit: function (ev) {
+			ev.preventDefault();
+			save();
+		    } },
+		    el("fieldset", { class: "plain", disabled: reason !== null },
+			el("fieldset", { class: "group" },
+			    el("legend", { text: "What to import" }),
+			    el("p", { class: "hint", text: "Turn a kind off and it " +
+				"is not imported: then " + sb + " no longer matches " +
+				"Stripe's balance, which counts every kind." }),
+			    checkField("import.payins", "Pay-ins", "Charges and " +
+				"payments, with their refunds and disputes."),
+			    checkField("import.fees", "Stripe fees", "Each payment's " +
+				"fee, posted apart from the payment, and fees Stripe " +
+				"billed on their own."),
+			    checkField("import.payouts", "Payouts", "Money Stripe paid " +
+				"out to your bank."),
+			    checkField("import.other", "Everything else", "Adjustments, " +
+				"transfers, top-ups and other changes to the " +
+				"Stripe balance.")),
+			el("fieldset", { class: "group" },
+			    el("legend", { text: "When" }),
+			    el("div", { class: "grid" },
+				textField("start_date", "Import from (UTC)", "Leave empty " +
+				    "to import Stripe's whole history. Fixed once " +
+				    "the first sync has run: an opening balance is " +
+				    "posted for what Stripe held before this day, so " +
+				    "that " + sb + " still matches Stripe's balance.",
+				    { type: "date", min: "2010-01-01",
+				    max: "2100-12-31" }),
+				textField("schedule_minutes", "Sync automatically every " +
+				    "(minutes)", "0: no schedule, only when you press " +
+				    "Sync now. Otherwise from 5 to 1440 (once a day).",
+				    { inputmode: "numeric", maxlength: 5 }))),
+			el("fieldset", { class: "group" },
+			    el("legend", { text: "Where pay-ins go" }),
+			    field(fid("mapping.payins"), "Pay-in balance",
+				el("select", { name: "mapping.payins" },
+				PAYIN_MODES.map(function (m) {
+					return el("option", { value: m[0], text: m[1] });
+				})), "Which Blnk balance receives what a customer pays."),
+			    el("div", { class: "grid" },
+				textField("mapping.customer_prefix", "Customer balance " +
+				    "prefix", "Each customer's balance is this prefix " +
+				    "and their Stripe customer id: with @ it is " +
+				    "@cus_N1a2b3c4."),
+				textField("mapping.metadata_key", "Metadata key", "The key " +
+				    "in a Stripe customer's metadata whose value names " +
+				    "their Blnk balance (a balance id or @indicator)."),
+				textField("mapping.payin_balance", "Balance for every " +
+				    "pay-in", "A balance id or @indicator."),
+				textField("mapping.guest_balance", "Pay-ins without a " +
+				    "customer", "Payments with no Stripe customer, or " +
+				    "whose customer names no balance, go here."))),
+			el("fieldset", { class: "group" },
+			    el("legend", { text: "Blnk balances" }),
+			    el("div", { class: "grid" },
+				textField("mapping.stripe_balance", "Your Stripe account",
+				    "Stands for the Stripe account and mirrors its " +
+				    "balance: -100.00 here means Stripe holds 100.00. " +
+				    "Every posting has it on one side."),
+				textField("mapping.fees", "Stripe fees", "What Stripe " +
+				    "charged."),
+				textField("mapping.payouts", "Payouts", "What Stripe paid " +
+				    "out to your bank."),
+				textField("mapping.world", "Everything else", "The other " +
+				    "side of what is neither a pay-in, a fee nor a " +
+				    "payout."))),
+			el("fieldset", { class: "group" },
+			    el("legend", { text: "May go below zero" }),
+			    el("p", { class: "hint", text: "Blnk refuses a posting " +
+				"that would take a balance below zero unless it may. " +
+				"The first four stand for money outside your ledger " +
+				"and go below zero in normal use: leave them on." }),
+			    checkField("overdraft.stripe_balance", "Your Stripe account",
+				"Below zero whenever Stripe holds money."),
+			    checkField("overdraft.fees", "Stripe fees", "Below zero by " +
+				"what Stripe has charged."),
+			    checkField("overdraft.payouts", "Payouts", "Below zero by " +
+				"what was paid out."),
+			    checkField("overdraft.world", "Everything else", "Either " +
+				"way, as money comes and goes."),
+			    checkField("overdraft.payins", "Customers' balances", "On: a " +
+				"refund or dispute larger than what the customer's " +
+				"balance holds still goes through. Off: Blnk rejects " +
+				"it and the sync lists it as a problem.")),
+			el("div", { class: "actions" },
+			    el("button", { type: "submit", class: "button primary",
+				text: "Save settings" }),
+			    reason ? el("p", { class: "hint", text: reason }) :
+				null)));
+		if (reason)
+			body.appendChild(el("div", { class: "notice locked" },
+			    el("p", { text: "These settings can be read, not " +
+				"changed. " + reason })));
+		fillSettings(form, s);
+		payinFields(form);
+		form.elements["mapping.payins"].addEventListener("change",
+		    function () {
+			payinFields(form);
+		});
+		liveChecks(form, SETTINGS_CHECKS);
+		body.appendChild(form);
+		body.appendChild(out);
+
+		function save() {
+			var b = form.querySelector("button[type=submit]"), ok;
+
+			/* The server's verdict on a field goes when it is
+			 * edited; clear the old ones first. */
+			Array.prototype.forEach.call(form.querySelectorAll(
+			    "[aria-invalid]"), function (i) {
+				fieldError(form, i.name, "");
+			});
+			ok = checkForm(form, SETTINGS_CHECKS);
+			payinFields(form);
+			if (!ok) {
+				form.querySelector("[aria-invalid]").focus();
+				result(out, "", "");
+				return;
+			}
+			b.disabled = true;
+			result(out, "pending", "Saving\u2026");
+			api("PUT", "/api/v1/settings", readSettings(form))
+			    .then(function (r) {
+				var f, m;
+
+				b.disabled = false;
+				if (S.over || seq !== S.seq)
+					return;
+				if (!r.ok) {
+					f = r.error.field;
+					f = f && f !== "body" && form.elements[f] &&
+					    form.elements[f].labels ? form.elements[f] : null;
+					m = labelled(form, sentence(r.error.message));
+					result(out, "bad", [notice(r.error, r.status),
+					    f && m ? el("p", { text: "\u201c" +
+						f.labels[0].textContent.trim() + "\u201d: " +
+						m }) : null]);
+					if (f) {
+						fieldError(form, f.name, m);
+						payinFields(form);
+						f.focus();
+					}
+					say("The settings were not saved: " +
+					    describe(r.error)[0] + ".");
+					return;
+				}
+				fillSettings(form, r.body || {});
+				payinFields(form);
+				result(out, "good", "Settings saved. The next sync " +
+				    "uses them.");
+				say("Settings saved.");
+			    });
+		}
+	}
+
 	/* --- navigation ------------------------------------------------- */
 
 	function go(hash) {
@@ -1578,6 +2979,9 @@
 		else
 			window.location.hash = hash;
 	}
+
+	/* The screens of the sync (the others: LISTS, "new", "alerts"). */
+	var SYNC_SCREENS = { syncs: true, stripe: true, settings: true };
 
 	/* Parse "#/kind/id?query" into [kind, id, URLSearchParams]. */
 	function parseHash() {
@@ -1602,9 +3006,10 @@
 		kind = r[0];
 		id = r[1];
 		seq = ++S.seq;
+		stopPolling();
 		renderNav(kind === "new" ? "new" : kind);
 		if (kind === "overview" || !(LISTS[kind] || kind === "new" ||
-		    kind === "alerts")) {
+		    kind === "alerts" || SYNC_SCREENS[kind])) {
 			renderContext();
 			show("context");
 			if (moved)
@@ -1618,6 +3023,14 @@
 			alertScreen(id, box, seq);
 		else if (kind === "alerts")
 			alertsScreen(box, seq);
+		else if (kind === "syncs" && id)
+			runScreen(id, box, seq);
+		else if (kind === "syncs")
+			syncsScreen(r[2], box, seq);
+		else if (kind === "stripe")
+			stripeScreen(box, seq);
+		else if (kind === "settings")
+			settingsScreen(box, seq);
 		else if (id)
 			detailScreen(kind, id, box, seq);
 		else
