@@ -159,7 +159,9 @@ CREATE TABLE sync_postings (
 
 CREATE INDEX sync_postings_state ON sync_postings
     (installed_app_id, state, batch);
-CREATE INDEX sync_postings_txn ON sync_postings (installed_app_id, txn_id);
+CREATE INDEX sync_postings_txn ON sync_postings
+    (installed_app_id, txn_id, state);
+CREATE INDEX sync_postings_batch ON sync_postings (installed_app_id, batch);
 
 -- Where the pay-ins of a charge went, so that its refunds and disputes
 -- come back out of the same Blnk balance even if the mapping changes.

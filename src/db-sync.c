@@ -141,14 +141,19 @@ static const char *const stmts[STMT__MAX] = {
 	/* STMT_ITEM_SET */
 	"UPDATE sync_items SET state = ?3, run_id = ?4, reason = ?5 "
 	"WHERE installed_app_id = ?1 AND txn_id = ?2",
-	/* STMT_ITEMS_CONFIRM */
+	/* STMT_ITEMS_CONFIRM: the items of one batch only, so that a
+	 * settle costs what the batch holds, not every item still sent. */
 	"UPDATE sync_items SET state = 'confirmed', run_id = ?2 "
-	"WHERE installed_app_id = ?1 AND state = 'sent' AND NOT EXISTS "
+	"WHERE installed_app_id = ?1 AND state = 'sent' AND txn_id IN "
+	"(SELECT txn_id FROM sync_postings WHERE installed_app_id = ?1 "
+	"AND batch = ?3) AND NOT EXISTS "
 	"(SELECT 1 FROM sync_postings p WHERE p.installed_app_id = ?1 "
 	"AND p.txn_id = sync_items.txn_id AND p.state <> 'applied')",
 	/* STMT_ITEMS_REJECT */
 	"UPDATE sync_items SET state = 'rejected', run_id = ?2 "
-	"WHERE installed_app_id = ?1 AND state = 'sent' AND EXISTS "
+	"WHERE installed_app_id = ?1 AND state = 'sent' AND txn_id IN "
+	"(SELECT txn_id FROM sync_postings WHERE installed_app_id = ?1 "
+	"AND batch = ?3) AND EXISTS "
 	"(SELECT 1 FROM sync_postings p WHERE p.installed_app_id = ?1 "
 	"AND p.txn_id = sync_items.txn_id AND p.state = 'rejected') "
 	"AND NOT EXISTS (SELECT 1 FROM sync_postings p WHERE "
@@ -563,15 +568,15 @@ db_item_set(struct db *db, const char *install, const char *txn_id,
 }
 
 int
-db_items_settle(struct db *db, const char *install, const char *run_id,
-    int64_t *confirmed, int64_t *rejected)
+db_items_settle(struct db *db, const char *install, const char *batch,
+    const char *run_id, int64_t *confirmed, int64_t *rejected)
 {
 	if (!db_in_txn(db))
 		return 0;
-	*confirmed = db_done(db, PREP(db, STMT_ITEMS_CONFIRM, "tt", install,
-	    run_id));
-	*rejected = db_done(db, PREP(db, STMT_ITEMS_REJECT, "tt", install,
-	    run_id));
+	*confirmed = db_done(db, PREP(db, STMT_ITEMS_CONFIRM, "ttt", install,
+	    run_id, batch));
+	*rejected = db_done(db, PREP(db, STMT_ITEMS_REJECT, "ttt", install,
+	    run_id, batch));
 	return *confirmed >= 0 && *rejected >= 0;
 }
 

@@ -442,11 +442,12 @@ int		 db_item_set(struct db *db, const char *install,
 		    const char *txn_id, const char *state, const char *run_id,
 		    const char *reason);
 
-/* Items 'sent' whose postings are all decided become 'confirmed' (every
- * one applied) or 'rejected'; *confirmed and *rejected receive how many.
- * Inside db_begin(). */
+/* Items 'sent' with a posting in batch whose postings are all decided
+ * become 'confirmed' (every one applied) or 'rejected'; *confirmed and
+ * *rejected receive how many.  Inside db_begin(). */
 int		 db_items_settle(struct db *db, const char *install,
-		    const char *run_id, int64_t *confirmed, int64_t *rejected);
+		    const char *batch, const char *run_id, int64_t *confirmed,
+		    int64_t *rejected);
 
 /* Per currency, the sum of net of install's items in mode created at or
  * after since (the opening balance's other half).  0 on error. */

@@ -30,7 +30,8 @@
 #define REPOST_S	5	/* a posting Blnk shows no row of this long
 				   after it was sent is sent again */
 #define OPENING_TRIES	5
-#define BACKOFF_MAX_MS	30000
+#define BACKOFF_FIRST_MS	250
+#define BACKOFF_MAX_MS	5000	/* as Stripe's own clients: short, often */
 #define PROBLEM_MAX	400	/* a message, with its NUL */
 
 enum step {
@@ -158,10 +159,11 @@ transient(struct run *u, const char *code, const char *msg)
 {
 	enum step	 st;
 	double		 now = util_monotonic_ms();
+	uint32_t	 jitter = 0;
 
 	if (u->patience_end == 0) {
 		u->patience_end = now + (double)u->x->cf->sync_patience * 1000;
-		u->backoff = 500;
+		u->backoff = BACKOFF_FIRST_MS;
 	}
 	if (now >= u->patience_end)
 		return fail_run(u, code, msg);
@@ -169,7 +171,11 @@ transient(struct run *u, const char *code, const char *msg)
 	    msg, u->backoff);
 	if ((st = renew(u)) != S_NEXT)
 		return st;
-	if (u->x->sleep_ms(u->backoff, u->x->arg))
+	/* Up to a quarter more, at random: runners that failed together do
+	 * not all come back in the same instant. */
+	crypto_random(&jitter, sizeof(jitter));
+	if (u->x->sleep_ms(u->backoff + (long)(jitter % (uint32_t)(u->backoff /
+	    4 + 1)), u->x->arg))
 		return S_STOP;
 	u->backoff = u->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    u->backoff * 2;
@@ -853,12 +859,13 @@ party_of_customer(struct run *u, const char *customer, char *party,
  * a charge from before the start date).  1, or 0 with *st.
  */
 static int
-party_of(struct run *u, struct bitem *bi, struct json_object *ctx,
-    enum step *st)
+party_of(struct run *u, struct batch *b, struct bitem *bi,
+    struct json_object *ctx, enum step *st)
 {
 	static const char *segs[] = { "charges", NULL, NULL };
 	struct json_object	*ch;
 	const char		*obj = str_of(ctx, "object"), *charge, *cus;
+	size_t			 k;
 	int			 rc;
 
 	cus = str_of(ctx, "customer");
@@ -871,6 +878,14 @@ party_of(struct run *u, struct bitem *bi, struct json_object *ctx,
 		return party_of_customer(u, cus, bi->party, st);
 	if (charge == NULL)
 		return party_of_customer(u, cus, bi->party, st);
+	/* A charge earlier in this very batch is not stored yet. */
+	for (k = 0; &b->v[k] < bi; k++)
+		if (strcmp(b->v[k].charge, charge) == 0 &&
+		    b->v[k].party[0] != '\0') {
+			snprintf(bi->party, sizeof(bi->party), "%s",
+			    b->v[k].party);
+			return 1;
+		}
 	if ((rc = db_charge_get(u->x->db, u->r.install_id, charge, bi->party,
 	    sizeof(bi->party))) < 0) {
 		*st = db_fail(u, "reading a charge");
@@ -1007,7 +1022,7 @@ step_post(struct run *u)
 
 		ctx = json_tokener_parse(bi->ctx);
 		if (strcmp(bi->it.kind, "payins") == 0 &&
-		    !party_of(u, bi, ctx, &st)) {
+		    !party_of(u, &b, bi, ctx, &st)) {
 			json_object_put(ctx);
 			batch_free(&b);
 			return st;
@@ -1392,8 +1407,8 @@ step_confirm(struct run *u)
 		sent_free(&l);
 		if ((st = begin(u)) != S_NEXT)
 			return st;
-		if (!db_items_settle(u->x->db, u->r.install_id, u->r.run_id,
-		    &c, &r))
+		if (!db_items_settle(u->x->db, u->r.install_id, bs.v[i],
+		    u->r.run_id, &c, &r))
 			return db_fail(u, "settling items");
 		u->r.n[SN_IMPORTED] += c;
 		u->r.n[SN_REJECTED] += r;

@@ -52,11 +52,11 @@ sync_wait() {
 	_end=$(( $(date +%s) + ${1:-120} ))
 	while :; do
 		api GET "/api/v1/syncs/$RUN" || return 1
-		[ "$ST" = 200 ] || { cat api.json; return 1; }
+		[ "$ST" = 200 ] || { cat api.json; echo; return 1; }
 		case "$(jq -r .status api.json)" in
 		completed|failed) cp api.json run.json; return 0 ;;
 		esac
-		[ "$(date +%s)" -lt "$_end" ] || { echo "run $RUN did not end:"; cat api.json; return 1; }
+		[ "$(date +%s)" -lt "$_end" ] || { echo "run $RUN did not end:"; cat api.json; echo; return 1; }
 		sleep 0.2
 	done
 }
@@ -66,13 +66,47 @@ sync_verify() {
 		{ cat verify.json; return 1; }
 }
 
-# stripe-syncd with the stack's configuration, as the stack's user.
+# stripe-syncd with the stack's configuration, as the stack's user; waits
+# for its "ready" line (before it, a SIGHUP would still kill it).
 syncd_restart() {
+	_r=$(grep -c "stripe-syncd ready" "$LOGS/app.log" || true)
 	if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid=nobody --regid="$(id -gn nobody)" --init-groups \
 			"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
 	else
 		"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
 	fi
-	echo $! > "$STACK/s/pids/syncd.pid"
+	echo $! > "$STACK/s/pids/${1:-syncd}.pid"
+	_n=0 && while [ "$(grep -c "stripe-syncd ready" "$LOGS/app.log")" -le "$_r" ]; do
+		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "stripe-syncd did not start"; return 1; }
+		sleep 0.01
+	done
+}
+
+# sync_install INSTANCE: install the app on another instance of the Cloud
+# simulator (its own Core) and connect the same Stripe account; sets ID,
+# INSTANCE, TOK.
+sync_install() {
+	sim POST /_sim/install "{\"instance_id\":\"$1\"}" && test "$SIM_STATUS" = 200 &&
+	ID=$(jq -r .installed_app_id sim.json) && INSTANCE=$1 &&
+	sim POST /_sim/launch "{\"installed_app_id\":\"$ID\"}" && test "$SIM_STATUS" = 200 &&
+	TOK=$(jq -r .portal_url sim.json | sed "s/.*token=//") && test -n "$TOK" &&
+	api PUT /api/v1/stripe "{\"api_key\":\"$SKEY\"}" && want 200
+}
+
+# conf_set KEY VALUE: set a key in the stack's configuration and have
+# stripe-syncd reload it (wait for its log line).
+conf_set() {
+	sed -i "/^$1[ 	]*=/d" "$CONF" && echo "$1 = $2" >> "$CONF" &&
+	_r=$(grep -c "reload: configuration" "$LOGS/app.log" || true) &&
+	kill -HUP "$(cat "$STACK/s/pids/syncd.pid")" &&
+	_n=0 && while [ "$(grep -c "reload: configuration" "$LOGS/app.log")" -le "$_r" ]; do
+		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "stripe-syncd did not reload"; return 1; }
+		sleep 0.02
+	done
+}
+
+# run_field FIELD: a field of $RUN as the API shows it now.
+run_field() {
+	api GET "/api/v1/syncs/$RUN" && jq -r "$1" api.json
 }
