@@ -855,18 +855,18 @@ party_of_customer(struct run *u, const char *customer, char *party,
 
 /*
  * The counterparty of a pay-in item: a charge's by its customer; a
- * refund's or dispute's the balance its charge went to (asking Stripe for
- * a charge from before the start date).  1, or 0 with *st.
+ * refund's or dispute's the balance its charge went to.  A charge this
+ * install never imported (before the start date: the opening balance
+ * holds its money) is no customer's in Blnk either, so what comes back
+ * out of it is the outside world's.  1, or 0 with *st.
  */
 static int
 party_of(struct run *u, struct batch *b, struct bitem *bi,
     struct json_object *ctx, enum step *st)
 {
-	static const char *segs[] = { "charges", NULL, NULL };
-	struct json_object	*ch;
-	const char		*obj = str_of(ctx, "object"), *charge, *cus;
-	size_t			 k;
-	int			 rc;
+	const char	*obj = str_of(ctx, "object"), *charge, *cus;
+	size_t		 k;
+	int		 rc;
 
 	cus = str_of(ctx, "customer");
 	charge = str_of(ctx, "charge");
@@ -874,9 +874,7 @@ party_of(struct run *u, struct batch *b, struct bitem *bi,
 		snprintf(bi->charge, sizeof(bi->charge), "%s", charge);
 	if (cus != NULL)
 		snprintf(bi->customer, sizeof(bi->customer), "%s", cus);
-	if (obj != NULL && strcmp(obj, "charge") == 0)
-		return party_of_customer(u, cus, bi->party, st);
-	if (charge == NULL)
+	if ((obj != NULL && strcmp(obj, "charge") == 0) || charge == NULL)
 		return party_of_customer(u, cus, bi->party, st);
 	/* A charge earlier in this very batch is not stored yet. */
 	for (k = 0; &b->v[k] < bi; k++)
@@ -891,16 +889,12 @@ party_of(struct run *u, struct batch *b, struct bitem *bi,
 		*st = db_fail(u, "reading a charge");
 		return 0;
 	}
-	if (rc == 1)
-		return 1;
-	segs[1] = charge;
-	if (!stripe_call(u, segs, NULL, &ch, st))
-		return 0;
-	cus = str_of(ch, "customer");
-	if (cus != NULL)
-		snprintf(bi->customer, sizeof(bi->customer), "%s", cus);
-	json_object_put(ch);
-	return party_of_customer(u, bi->customer, bi->party, st);
+	if (rc == 0) {
+		snprintf(bi->party, sizeof(bi->party), "%s",
+		    u->s.balance[ROLE_WORLD]);
+		bi->charge[0] = '\0';	/* nothing to remember */
+	}
+	return 1;
 }
 
 /* A batch id: "b_" + the run's id without "run_" + a sequence. */
