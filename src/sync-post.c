@@ -1,0 +1,712 @@
+/*
+ * sync-post.c: the "post" and "confirm" phases of a sync run (sync.h):
+ * new items into postings, stored before they are sent in bulk, and each
+ * posting read back from Blnk until it is APPLIED or REJECTED.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "cloud.h"
+#include "conf.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+#include "money.h"
+#include "settings.h"
+#include "stripe.h"
+#include "sync.h"
+#include "sync-int.h"
+#include "sync-map.h"
+#include "util.h"
+#include "valid.h"
+
+/* --- post ------------------------------------------------------------ */
+
+/* An item of a batch, with what was decided for it. */
+struct bitem {
+	struct sync_item	 it;
+	char			*ctx;		/* owned */
+	char			 party[PARTY_MAX];
+	char			 charge[64];
+	char			 customer[64];
+	struct leg		 legs[2];
+	int			 nlegs;
+	const char		*fail_code;	/* NULL: postable */
+	char			 why[WHY_MAX];
+};
+
+struct batch {
+	struct bitem		*v;
+	size_t			 n;
+};
+
+static int
+batch_add(const struct sync_item *it, void *arg)
+{
+	struct batch	*b = arg;
+	struct bitem	*bi = &b->v[b->n];
+
+	memset(bi, 0, sizeof(*bi));
+	bi->it = *it;
+	if ((bi->ctx = strdup(it->ctx != NULL ? it->ctx : "{}")) == NULL)
+		return 0;
+	bi->it.ctx = bi->ctx;
+	b->n++;
+	return b->n < BATCH;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t	 i;
+	int	 j;
+
+	for (i = 0; i < b->n; i++) {
+		free(b->v[i].ctx);
+		for (j = 0; j < b->v[i].nlegs; j++)
+			json_object_put(b->v[i].legs[j].body);
+	}
+	free(b->v);
+	b->v = NULL;
+	b->n = 0;
+}
+
+
+/* The pay-in balance of a customer (or of none) under the mapping.  May
+ * ask Stripe for a customer the listing did not have.  1, or 0 with *st. */
+static int
+party_of_customer(struct run *u, const char *customer, char *party,
+    enum step *st)
+{
+	static const char *segs[] = { "customers", NULL, NULL };
+	struct json_object	*c, *md, *v;
+	int			 rc;
+
+	if (customer == NULL || customer[0] == '\0') {
+		snprintf(party, PARTY_MAX, "%s", u->s.guest_balance);
+		return 1;
+	}
+	switch (u->s.payins) {
+	case PAYIN_FIXED:
+		snprintf(party, PARTY_MAX, "%s", u->s.payin_balance);
+		return 1;
+	case PAYIN_CUSTOMER:
+		if (snprintf(party, PARTY_MAX, "%s%s", u->s.customer_prefix,
+		    customer) >= PARTY_MAX)
+			snprintf(party, PARTY_MAX, "%s", u->s.guest_balance);
+		return 1;
+	default:
+		break;
+	}
+	if ((rc = db_customer_get(u->x->db, u->r.install_id, customer, party,
+	    PARTY_MAX)) < 0) {
+		*st = run_db_fail(u, "reading a customer");
+		return 0;
+	}
+	if (rc == 0) {
+		/* Created after the customers were listed. */
+		segs[1] = customer;
+		if (!run_stripe(u, segs, NULL, &c, st))
+			return 0;
+		party[0] = '\0';
+		if (json_object_object_get_ex(c, "metadata", &md) &&
+		    json_object_object_get_ex(md, u->s.metadata_key, &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    valid_string(FT_PARTY, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v)))
+			snprintf(party, PARTY_MAX, "%s",
+			    json_object_get_string(v));
+		json_object_put(c);
+	}
+	if (party[0] == '\0' || strcmp(party, u->s.balance[ROLE_STRIPE]) == 0)
+		snprintf(party, PARTY_MAX, "%s", u->s.guest_balance);
+	return 1;
+}
+
+/*
+ * The counterparty of a pay-in item: a charge's by its customer; a
+ * refund's or dispute's the balance its charge went to.  A charge this
+ * install never imported (before the start date: the opening balance
+ * holds its money) is no customer's in Blnk either, so what comes back
+ * out of it is the outside world's.  1, or 0 with *st.
+ */
+static int
+party_of(struct run *u, struct batch *b, struct bitem *bi,
+    struct json_object *ctx, enum step *st)
+{
+	const char	*obj = run_str(ctx, "object"), *charge, *cus;
+	size_t		 k;
+	int		 rc;
+
+	cus = run_str(ctx, "customer");
+	charge = run_str(ctx, "charge");
+	if (charge != NULL)
+		snprintf(bi->charge, sizeof(bi->charge), "%s", charge);
+	if (cus != NULL)
+		snprintf(bi->customer, sizeof(bi->customer), "%s", cus);
+	if ((obj != NULL && strcmp(obj, "charge") == 0) || charge == NULL)
+		return party_of_customer(u, cus, bi->party, st);
+	/* A charge earlier in this very batch is not stored yet. */
+	for (k = 0; &b->v[k] < bi; k++)
+		if (strcmp(b->v[k].charge, charge) == 0 &&
+		    b->v[k].party[0] != '\0') {
+			snprintf(bi->party, sizeof(bi->party), "%s",
+			    b->v[k].party);
+			return 1;
+		}
+	if ((rc = db_charge_get(u->x->db, u->r.install_id, charge, bi->party,
+	    sizeof(bi->party))) < 0) {
+		*st = run_db_fail(u, "reading a charge");
+		return 0;
+	}
+	if (rc == 0) {
+		snprintf(bi->party, sizeof(bi->party), "%s",
+		    u->s.balance[ROLE_WORLD]);
+		bi->charge[0] = '\0';	/* nothing to remember */
+	}
+	return 1;
+}
+
+/* A batch id: "b_" + the run's id without "run_" + a sequence. */
+static void
+batch_id(struct run *u, char *buf, size_t bufsz)
+{
+	unsigned char	 r[4];
+
+	crypto_random(r, sizeof(r));
+	snprintf(buf, bufsz, "b_%s_%02x%02x%02x%02x", u->r.run_id + 4, r[0],
+	    r[1], r[2], r[3]);
+}
+
+/* POST the bodies in bulk (or one by one if the batch is refused).  The
+ * postings are stored already: a failure here only means the confirm
+ * phase sends them again. */
+static enum step
+post_bodies(struct run *u, struct json_object **bodies, size_t n)
+{
+	static const char *const bulk[] = { "transactions", "bulk", NULL };
+	static const char *const one[] = { "transactions", NULL };
+	struct json_object	*req, *arr, *out;
+	struct cloud_err	 e;
+	enum step		 st;
+	size_t			 i;
+	const char		*ref;
+
+	if (n == 0)
+		return S_NEXT;
+	req = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_get(bodies[i]));
+	json_object_object_add(req, "transactions", arr);
+	for (;;) {
+		if (run_cloud(u, CLOUD_PROXY, HTTPC_POST, bulk, NULL, req,
+		    &out, &e)) {
+			json_object_put(out);
+			json_object_put(req);
+			return S_NEXT;
+		}
+		if (!run_cloud_transient(&e))
+			break;
+		if ((st = run_transient(u, e.code, e.message)) != S_NEXT) {
+			json_object_put(req);
+			return st;
+		}
+	}
+	json_object_put(req);
+	if (strcmp(e.code, "CLOUD_KEY_REVOKED") == 0 ||
+	    strcmp(e.code, "CLOUD_FORBIDDEN") == 0 ||
+	    strcmp(e.code, "APP_UNINSTALLED") == 0)
+		return run_fail(u, e.code, e.message);
+	/* Core refused the batch as a whole: one by one, so that only the
+	 * posting it refuses is held back. */
+	log_warn("sync %s: the bulk post was refused (%s: %s); posting one "
+	    "by one", u->r.run_id, e.code, e.message);
+	for (i = 0; i < n; i++) {
+		if (run_cloud(u, CLOUD_PROXY, HTTPC_POST, one, NULL,
+		    bodies[i], &out, &e)) {
+			json_object_put(out);
+			continue;
+		}
+		if (run_cloud_transient(&e)) {
+			if ((st = run_transient(u, e.code, e.message)) != S_NEXT)
+				return st;
+			i--;
+			continue;
+		}
+		if (strcmp(e.code, "TXN_DUPLICATE_REFERENCE") == 0)
+			continue;	/* there already: confirm will see */
+		ref = run_str(bodies[i], "reference");
+		if ((st = run_begin(u)) != S_NEXT)
+			return st;
+		if (!db_posting_set(u->x->db, u->r.install_id, ref,
+		    "rejected", NULL) ||
+		    !run_problem(u, run_str(json_object_object_get(bodies[i],
+		    "meta_data"), "stripe_txn"), ref, "BLNK_REFUSED", "Blnk "
+		    "refused the posting (%s: %s): check the mapping in the "
+		    "settings, then start a new run", e.code, e.message))
+			return run_db_fail(u, "recording a refusal");
+		if ((st = run_save(u)) != S_NEXT)
+			return st;
+	}
+	return S_NEXT;
+}
+
+/* Phase "post": the next batch of new items, stored, then posted. */
+enum step
+step_post(struct run *u)
+{
+	struct batch		 b;
+	struct json_object	*ctx, **bodies = NULL;
+	enum step		 st = S_NEXT;
+	char			 bid[64], ref[REF_MAX];
+	size_t			 i, nb = 0;
+	int			 j, rc;
+	int64_t			 now = run_now();
+
+	memset(&b, 0, sizeof(b));
+	if ((b.v = calloc(BATCH, sizeof(*b.v))) == NULL)
+		return run_fail(u, "INTERNAL", "out of memory");
+	if (!db_items_new(u->x->db, u->r.install_id, u->r.mode, u->mask, BATCH,
+	    batch_add, &b)) {
+		batch_free(&b);
+		return run_db_fail(u, "listing new items");
+	}
+	if (b.n == 0) {
+		batch_free(&b);
+		snprintf(u->r.phase, sizeof(u->r.phase), "confirm");
+		if ((st = run_begin(u)) != S_NEXT)
+			return st;
+		return run_save(u);
+	}
+	batch_id(u, bid, sizeof(bid));
+	/* Decide every item before writing anything. */
+	for (i = 0; i < b.n; i++) {
+		struct bitem	*bi = &b.v[i];
+
+		ctx = json_tokener_parse(bi->ctx);
+		if (strcmp(bi->it.kind, "payins") == 0 &&
+		    !party_of(u, &b, bi, ctx, &st)) {
+			json_object_put(ctx);
+			batch_free(&b);
+			return st;
+		}
+		if (!syncmap_legs(&bi->it, ctx, &u->s, bi->party,
+		    u->r.run_id, bid, bi->legs, &bi->nlegs, &bi->fail_code,
+		    bi->why, sizeof(bi->why)) && bi->fail_code == NULL)
+			bi->fail_code = "internal";
+		json_object_put(ctx);
+	}
+	if ((bodies = calloc(2 * b.n, sizeof(*bodies))) == NULL) {
+		batch_free(&b);
+		return run_fail(u, "INTERNAL", "out of memory");
+	}
+	if ((st = run_begin(u)) != S_NEXT)
+		goto out;
+	for (i = 0; i < b.n; i++) {
+		struct bitem	*bi = &b.v[i];
+
+		if (bi->fail_code != NULL) {
+			syncmap_reference(bi->it.txn_id, "gross", ref);
+			if (!db_item_set(u->x->db, u->r.install_id,
+			    bi->it.txn_id, "failed", u->r.run_id, bi->why) ||
+			    !run_problem(u, bi->it.txn_id, ref, bi->fail_code,
+			    "not imported: %s", bi->why))
+				goto dberr;
+			u->r.n[SN_FAILED]++;
+			continue;
+		}
+		if (bi->charge[0] != '\0' && bi->party[0] != '\0' &&
+		    !db_charge_put(u->x->db, u->r.install_id, bi->charge,
+		    bi->party, bi->customer[0] != '\0' ? bi->customer : NULL))
+			goto dberr;
+		if (bi->nlegs == 0) {
+			/* Nothing moved (a zero amount): done as it is. */
+			if (!db_item_set(u->x->db, u->r.install_id,
+			    bi->it.txn_id, "confirmed", u->r.run_id, NULL))
+				goto dberr;
+			u->r.n[SN_IMPORTED]++;
+			continue;
+		}
+		for (j = 0; j < bi->nlegs; j++) {
+			rc = db_posting_add(u->x->db, u->r.install_id,
+			    bi->legs[j].reference, bi->it.txn_id,
+			    bi->legs[j].leg, json_object_to_json_string_ext(
+			    bi->legs[j].body, JSON_C_TO_STRING_PLAIN), bid, now);
+			if (rc < 0)
+				goto dberr;
+			if (rc == 1) {
+				bodies[nb++] = bi->legs[j].body;
+				u->r.n[SN_TO_CONFIRM]++;
+			}
+		}
+		if (!db_item_set(u->x->db, u->r.install_id, bi->it.txn_id,
+		    "sent", u->r.run_id, NULL))
+			goto dberr;
+	}
+	if ((st = run_save(u)) != S_NEXT)
+		goto out;
+	st = post_bodies(u, bodies, nb);
+out:
+	free(bodies);
+	batch_free(&b);
+	return st;
+dberr:
+	free(bodies);
+	batch_free(&b);
+	return run_db_fail(u, "storing postings");
+}
+
+/* --- confirm --------------------------------------------------------- */
+
+struct sent {
+	char			 reference[REF_MAX];
+	char			*body;		/* owned */
+	int64_t			 sent_at;
+	int			 found;
+};
+
+struct sentlist {
+	struct sent		*v;
+	size_t			 n, cap;
+};
+
+static int
+sent_add(const struct sync_posting *p, void *arg)
+{
+	struct sentlist	*l = arg;
+	struct sent	*nv;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL)
+			return 0;
+		l->v = nv;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	snprintf(l->v[l->n].reference, REF_MAX, "%s", p->reference);
+	l->v[l->n].sent_at = p->sent_at;
+	if ((l->v[l->n].body = strdup(p->body)) == NULL)
+		return 0;
+	l->n++;
+	return 1;
+}
+
+static void
+sent_free(struct sentlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].body);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+struct batches {
+	char			 v[16][64];
+	size_t			 n;
+};
+
+static int
+batch_name(const char *batch, void *arg)
+{
+	struct batches	*b = arg;
+
+	snprintf(b->v[b->n++], 64, "%s", batch);
+	return b->n < 16;
+}
+
+/* Does the _q row match the posting's body (amount, precision,
+ * currency)? */
+static int
+row_matches(struct json_object *row, struct json_object *body)
+{
+	static const char *const keys[] = { "precise_amount", "currency",
+	    NULL };
+	struct json_object	*a, *b;
+	size_t			 i;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (!json_object_object_get_ex(row, keys[i], &a) ||
+		    !json_object_object_get_ex(body, keys[i], &b) ||
+		    strcmp(json_object_get_string(a),
+		    json_object_get_string(b)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Every row of Blnk's outcome (status not QUEUED) of batch, page by
+ * page, decided against the sent postings l.  1, or 0 with *st.
+ */
+static int
+read_batch(struct run *u, const char *batch, struct sentlist *l,
+    enum step *st)
+{
+	static const char *const segs[] = { "transactions", NULL };
+	struct json_object	*out, *data, *row, *body, *meta;
+	struct cloud_err	 e;
+	const char		*query[12], *ref, *status, *id;
+	char			 pagebuf[24], base[REF_MAX];
+	size_t			 i, k, n, len;
+	long			 page;
+
+	for (page = 1; ; page++) {
+		snprintf(pagebuf, sizeof(pagebuf), "%ld", page);
+		query[0] = "meta_data.stripe_sync.batch_eq";
+		query[1] = batch;
+		query[2] = "status_ne";
+		query[3] = "QUEUED";
+		query[4] = "pageSize";
+		query[5] = "100";
+		query[6] = "page";
+		query[7] = pagebuf;
+		query[8] = NULL;
+		if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL,
+		    &out, &e)) {
+			*st = run_cloud_transient(&e) ? run_transient(u, e.code,
+			    e.message) : run_fail(u, e.code, e.message);
+			return 0;
+		}
+		if (!json_object_object_get_ex(out, "data", &data) ||
+		    !json_object_is_type(data, json_type_array)) {
+			json_object_put(out);
+			*st = run_fail(u, "CLOUD_ERROR", "Blnk Cloud's "
+			    "transaction list is not a list");
+			return 0;
+		}
+		if ((*st = run_begin(u)) != S_NEXT) {
+			json_object_put(out);
+			return 0;
+		}
+		n = json_object_array_length(data);
+		for (i = 0; i < n; i++) {
+			row = json_object_array_get_idx(data, i);
+			if ((ref = run_str(row, "reference")) == NULL ||
+			    (len = strlen(ref)) < 3 || len >= REF_MAX ||
+			    strcmp(ref + len - 2, "_q") != 0)
+				continue;
+			memcpy(base, ref, len - 2);
+			base[len - 2] = '\0';
+			for (k = 0; k < l->n; k++)
+				if (strcmp(l->v[k].reference, base) == 0)
+					break;
+			if (k == l->n || l->v[k].found)
+				continue;
+			l->v[k].found = 1;
+			status = run_str(row, "status");
+			id = run_str(row, "transaction_id");
+			body = json_tokener_parse(l->v[k].body);
+			if (status != NULL && strcmp(status, "APPLIED") == 0 &&
+			    row_matches(row, body)) {
+				if (!db_posting_set(u->x->db, u->r.install_id,
+				    base, "applied", id))
+					goto dberr;
+			} else if (status != NULL &&
+			    strcmp(status, "APPLIED") == 0) {
+				if (!db_posting_set(u->x->db, u->r.install_id,
+				    base, "rejected", id) ||
+				    !run_problem(u, run_str(json_object_object_get(
+				    body, "meta_data"), "stripe_txn"), base,
+				    "AMOUNT_MISMATCH", "Blnk holds this "
+				    "reference with another amount or currency "
+				    "than the app posted: look at transaction "
+				    "%s in Blnk", id != NULL ? id : "?"))
+					goto dberr;
+			} else {
+				meta = json_object_object_get(row, "meta_data");
+				if (!db_posting_set(u->x->db, u->r.install_id,
+				    base, "rejected", id) ||
+				    !run_problem(u, run_str(json_object_object_get(
+				    body, "meta_data"), "stripe_txn"), base,
+				    "REJECTED", "Blnk rejected the posting (%s): "
+				    "fund the source balance or allow it to go "
+				    "below zero in the settings (overdraft), then "
+				    "post it again from Blnk",
+				    run_str(meta, "blnk_rejection_reason") != NULL ?
+				    run_str(meta, "blnk_rejection_reason") :
+				    (status != NULL ? status : "no status")))
+					goto dberr;
+			}
+			json_object_put(body);
+			u->r.n[SN_CONFIRMED]++;
+			continue;
+dberr:
+			json_object_put(body);
+			json_object_put(out);
+			*st = run_db_fail(u, "recording an outcome");
+			return 0;
+		}
+		json_object_put(out);
+		if ((*st = run_save(u)) != S_NEXT)
+			return 0;
+		if (n < READ_PAGE)
+			return 1;
+	}
+}
+
+/*
+ * Postings Blnk shows no outcome for yet: those sent a while ago of which
+ * Blnk has no row at all (<ref>) are sent again.  1, or 0 with *st.
+ */
+static int
+resend_missing(struct run *u, struct sentlist *l, enum step *st)
+{
+	static const char *const segs[] = { "transactions", NULL };
+	struct json_object	*out, *data, **bodies;
+	struct cloud_err	 e;
+	const char		*query[8], *ref;
+	char			 refs[1001];
+	size_t			 i, j, k, n, used, nb, start;
+	int64_t			 now = run_now();
+
+	if ((bodies = calloc(l->n + 1, sizeof(*bodies))) == NULL) {
+		*st = run_fail(u, "INTERNAL", "out of memory");
+		return 0;
+	}
+	nb = 0;
+	/* reference_in takes at most 1000 characters a value. */
+	for (i = 0; i < l->n; ) {
+		refs[0] = '\0';
+		used = 0;
+		start = i;
+		for (; i < l->n; i++) {
+			if (l->v[i].found || l->v[i].sent_at > now - REPOST_S)
+				continue;
+			if (used + strlen(l->v[i].reference) + 1 >= sizeof(refs))
+				break;
+			used += (size_t)snprintf(refs + used, sizeof(refs) - used,
+			    "%s%s", used > 0 ? "," : "", l->v[i].reference);
+		}
+		if (used == 0)
+			continue;
+		query[0] = "reference_in";
+		query[1] = refs;
+		query[2] = "pageSize";
+		query[3] = "100";
+		query[4] = NULL;
+		if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL,
+		    &out, &e)) {
+			free(bodies);
+			*st = run_cloud_transient(&e) ? run_transient(u, e.code,
+			    e.message) : run_fail(u, e.code, e.message);
+			return 0;
+		}
+		data = json_object_object_get(out, "data");
+		n = json_object_is_type(data, json_type_array) ?
+		    json_object_array_length(data) : 0;
+		for (j = start; j < i; j++) {
+			if (l->v[j].found || l->v[j].sent_at > now - REPOST_S)
+				continue;
+			for (k = 0; k < n; k++) {
+				ref = run_str(json_object_array_get_idx(data, k),
+				    "reference");
+				if (ref != NULL &&
+				    strcmp(ref, l->v[j].reference) == 0)
+					break;
+			}
+			if (k < n)
+				continue;	/* queued: wait */
+			bodies[nb++] = json_tokener_parse(l->v[j].body);
+		}
+		json_object_put(out);
+	}
+	if (nb > 0) {
+		log_info("sync %s: %zu postings Blnk has no trace of are sent "
+		    "again", u->r.run_id, nb);
+		if ((*st = run_begin(u)) != S_NEXT)
+			goto out;
+		for (i = 0; i < nb; i++)
+			if (!db_posting_resent(u->x->db, u->r.install_id,
+			    run_str(bodies[i], "reference"), now)) {
+				*st = run_db_fail(u, "marking a resend");
+				goto out;
+			}
+		if ((*st = run_save(u)) != S_NEXT ||
+		    (*st = post_bodies(u, bodies, nb)) != S_NEXT)
+			goto out;
+	}
+	*st = S_NEXT;
+out:
+	for (i = 0; i < nb; i++)
+		json_object_put(bodies[i]);
+	free(bodies);
+	return *st == S_NEXT;
+}
+
+/* Phase "confirm": read back every posting still "sent". */
+enum step
+step_confirm(struct run *u)
+{
+	struct batches	 bs;
+	struct sentlist	 l;
+	enum step	 st;
+	int64_t		 c, r, waiting = 0;
+	size_t		 i, k;
+
+	if (u->confirm_end == 0) {
+		u->confirm_end = util_monotonic_ms() +
+		    (double)u->x->cf->sync_confirm_timeout * 1000;
+		u->confirm_wait = 100;
+	}
+	memset(&bs, 0, sizeof(bs));
+	if (!db_sent_batches(u->x->db, u->r.install_id, 16, batch_name, &bs))
+		return run_db_fail(u, "listing batches");
+	for (i = 0; i < bs.n; i++) {
+		memset(&l, 0, sizeof(l));
+		if (!db_postings_sent(u->x->db, u->r.install_id, bs.v[i],
+		    sent_add, &l)) {
+			sent_free(&l);
+			return run_db_fail(u, "listing postings");
+		}
+		if (!read_batch(u, bs.v[i], &l, &st) ||
+		    !resend_missing(u, &l, &st)) {
+			sent_free(&l);
+			return st;
+		}
+		for (k = 0; k < l.n; k++)
+			waiting += !l.v[k].found;
+		sent_free(&l);
+		if ((st = run_begin(u)) != S_NEXT)
+			return st;
+		if (!db_items_settle(u->x->db, u->r.install_id, bs.v[i],
+		    u->r.run_id, &c, &r))
+			return run_db_fail(u, "settling items");
+		u->r.n[SN_IMPORTED] += c;
+		u->r.n[SN_REJECTED] += r;
+		if ((st = run_save(u)) != S_NEXT)
+			return st;
+		if (u->x->stopping(u->x->arg))
+			return S_STOP;
+	}
+	if (bs.n == 0) {
+		snprintf(u->r.phase, sizeof(u->r.phase), "check");
+		if ((st = run_begin(u)) != S_NEXT)
+			return st;
+		return run_save(u);
+	}
+	if (waiting == 0)
+		return S_NEXT;		/* more batches, or none left */
+	if (util_monotonic_ms() >= u->confirm_end) {
+		char	 msg[200];
+
+		snprintf(msg, sizeof(msg), "%lld postings sent to Blnk are not "
+		    "applied yet; the next run checks them again",
+		    (long long)db_postings_count(u->x->db, u->r.install_id,
+		    "sent"));
+		return run_fail(u, "CONFIRM_TIMEOUT", msg);
+	}
+	if (u->x->sleep_ms(u->confirm_wait, u->x->arg))
+		return S_STOP;
+	u->confirm_wait = u->confirm_wait * 2 > 2000 ? 2000 :
+	    u->confirm_wait * 2;
+	return S_NEXT;
+}
