@@ -292,3 +292,38 @@ run_str(struct json_object *o, const char *k)
 		return NULL;
 	return json_object_get_string(v);
 }
+
+/* See sync-int.h. */
+int
+run_stripe_page(struct run *u, const char *const *segs,
+    const char *const *extra, struct json_object **page,
+    struct json_object **data, int *more, enum step *st)
+{
+	const char		*query[16];
+	struct json_object	*v;
+	size_t			 q = 0, i;
+
+	query[q++] = "limit";
+	query[q++] = "100";		/* Stripe's largest page */
+	for (i = 0; extra != NULL && extra[i] != NULL && q < 12; i++)
+		query[q++] = extra[i];
+	if (u->r.cursor[0] != '\0') {
+		query[q++] = "starting_after";
+		query[q++] = u->r.cursor;
+	}
+	query[q] = NULL;
+	if (!run_stripe(u, segs, query, page, st))
+		return 0;
+	*more = json_object_object_get_ex(*page, "has_more", &v) &&
+	    json_object_get_boolean(v);
+	if (!json_object_object_get_ex(*page, "data", data) ||
+	    !json_object_is_type(*data, json_type_array) ||
+	    (*more && json_object_array_length(*data) == 0)) {
+		json_object_put(*page);
+		*page = NULL;
+		*st = run_fail(u, "STRIPE_ERROR", "Stripe's answer is not a "
+		    "list page (or says there is more after an empty page)");
+		return 0;
+	}
+	return 1;
+}

@@ -17,7 +17,6 @@
 struct json_object;
 struct sync_ctx;
 
-#define PAGE		"100"	/* Stripe's largest page */
 #define BATCH		250	/* items posted in one bulk call */
 #define READ_PAGE	100	/* the Data API's largest page */
 #define REPOST_S	5	/* a posting Blnk shows no row of this long
@@ -96,6 +95,16 @@ void		 run_calm(struct run *u);
 int		 run_stripe(struct run *u, const char *const *segs,
 		    const char *const *query, struct json_object **out,
 		    enum step *st);
+
+/*
+ * One page of a Stripe list: limit=100, the extra query pairs, and
+ * starting_after the run's cursor when it has one.  1 with *page (caller
+ * frees), its "data" array in *data and has_more in *more; or 0 with *st
+ * (an answer that is not a list page fails the run).
+ */
+int		 run_stripe_page(struct run *u, const char *const *segs,
+		    const char *const *extra, struct json_object **page,
+		    struct json_object **data, int *more, enum step *st);
 
 /* Stripe's balance (available + pending) per currency, {"usd": 123}. */
 int		 run_stripe_balance(struct run *u, struct json_object **sums,

@@ -137,28 +137,13 @@ step_customers(struct run *u)
 {
 	static const char *const segs[] = { "customers", NULL };
 	struct json_object	*page, *data, *c, *v, *md;
-	const char		*query[8], *id, *party;
+	const char		*id, *party;
 	enum step		 st;
-	size_t			 i, n, q = 0;
+	size_t			 i, n;
 	int			 more;
 
-	query[q++] = "limit";
-	query[q++] = PAGE;
-	if (u->r.cursor[0] != '\0') {
-		query[q++] = "starting_after";
-		query[q++] = u->r.cursor;
-	}
-	query[q] = NULL;
-	if (!run_stripe(u, segs, query, &page, &st))
+	if (!run_stripe_page(u, segs, NULL, &page, &data, &more, &st))
 		return st;
-	if (!json_object_object_get_ex(page, "data", &data) ||
-	    !json_object_is_type(data, json_type_array)) {
-		json_object_put(page);
-		return run_fail(u, "STRIPE_ERROR", "Stripe's customer list is "
-		    "not a list");
-	}
-	more = json_object_object_get_ex(page, "has_more", &v) &&
-	    json_object_get_boolean(v);
 	if ((st = run_begin(u)) != S_NEXT) {
 		json_object_put(page);
 		return st;
@@ -372,8 +357,6 @@ step_fetch(struct run *u)
 	size_t			 i, n, q = 0;
 	int			 more, rc;
 
-	query[q++] = "limit";
-	query[q++] = PAGE;
 	query[q++] = "expand[]";
 	query[q++] = "data.source";
 	if (u->r.window_gte > 0) {
@@ -381,27 +364,10 @@ step_fetch(struct run *u)
 		query[q++] = "created[gte]";
 		query[q++] = gte;
 	}
-	if (u->r.cursor[0] != '\0') {
-		query[q++] = "starting_after";
-		query[q++] = u->r.cursor;
-	}
 	query[q] = NULL;
-	if (!run_stripe(u, segs, query, &page, &st))
+	if (!run_stripe_page(u, segs, query, &page, &data, &more, &st))
 		return st;
-	if (!json_object_object_get_ex(page, "data", &data) ||
-	    !json_object_is_type(data, json_type_array)) {
-		json_object_put(page);
-		return run_fail(u, "STRIPE_ERROR", "Stripe's balance "
-		    "transaction list is not a list");
-	}
-	more = json_object_object_get_ex(page, "has_more", &v) &&
-	    json_object_get_boolean(v);
 	n = json_object_array_length(data);
-	if (more && n == 0) {
-		json_object_put(page);
-		return run_fail(u, "STRIPE_ERROR", "Stripe said there is more "
-		    "but sent an empty page");
-	}
 	if ((st = run_begin(u)) != S_NEXT) {
 		json_object_put(page);
 		return st;
