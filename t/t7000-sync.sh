@@ -10,8 +10,16 @@ test_expect_success_here 'setup: the stack, an install, the simulated Stripe con
 	sync_setup 2
 '
 
-test_expect_success 'a full sync completes: every balance transaction found and imported' '
-	sync_now && sync_wait 300 &&
+test_expect_success 'a full sync completes: every balance transaction found and imported; the workers answer all along' '
+	sync_now &&
+	: > during && n=0 &&
+	while [ "$(run_field .status)" != completed ] && [ $n -lt 600 ]; do
+		api GET /api/v1/context && echo "$ST" >> during &&
+		api PUT /api/v1/settings "{}" && echo "$ST" >> during &&
+		n=$((n + 1))
+	done &&
+	test "$(sort -u during)" = 200 && test "$(wc -l < during)" -ge 4 &&
+	sync_wait 300 &&
 	test "$(jq -r .status run.json)" = completed &&
 	test "$(jq -r .counts.found run.json)" = 5000 &&
 	test "$(jq -r .counts.imported run.json)" = 5000 &&
