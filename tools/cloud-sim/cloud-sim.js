@@ -4,13 +4,15 @@
  * cloud-sim: a local Blnk Cloud for stripe-sync's demo and tests.
  * This file parses the command line, starts the server on 127.0.0.1,
  * announces readiness (stdout line and --ready-file) and stops cleanly
- * on SIGINT/SIGTERM.  See README.md.
+ * on SIGINT/SIGTERM (integer options, readiness and the stop are
+ * tools/sim-lib/cli.js, shared with stripe-sim).  See README.md.
  */
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { parseArgs } = require('node:util');
 const { createSimulator } = require('./lib/server');
+const { parseOptions, intOption, exitUsage, serveUntilSignal, runMain } =
+    require('../sim-lib/cli');
 
 const USAGE = `usage: cloud-sim.js [options]
   --port N                  listen on 127.0.0.1:N (0 = pick a free port; default 0)
@@ -49,14 +51,6 @@ const OPTIONS = {
 	help: { type: 'boolean', default: false },
 };
 
-/* Returns the integer in s when it lies in [min, max]; else throws. */
-function intOption(name, s, min, max) {
-	if (!/^[0-9]+$/.test(s) || Number(s) < min || Number(s) > max)
-		throw new Error('--' + name + ' must be an integer ' + min +
-		    '..' + max);
-	return Number(s);
-}
-
 /* Returns the callback secret from the file or the environment. */
 function readSecret(file, env) {
 	if (file === undefined)
@@ -92,8 +86,7 @@ function appBaseOption(s) {
  * {opts, readyFile, register}; throws Error with a message on bad input.
  */
 function parseCommandLine(argv, env) {
-	const { values } = parseArgs({ args: argv, options: OPTIONS,
-	    strict: true, allowPositionals: false });
+	const values = parseOptions(argv, OPTIONS);
 	if (values.help)
 		return { help: true };
 	const opts = {
@@ -127,21 +120,13 @@ function parseCommandLine(argv, env) {
 	    register: values.register };
 }
 
-/* Writes the ready file atomically (a reader never sees half of it). */
-function writeReadyFile(file, url) {
-	const tmp = file + '.' + process.pid + '.tmp';
-	fs.writeFileSync(tmp, url + '\n');
-	fs.renameSync(tmp, file);
-}
-
 /* Runs the simulator until a signal arrives. */
 async function main() {
 	let cl;
 	try {
 		cl = parseCommandLine(process.argv.slice(2), process.env);
 	} catch (e) {
-		process.stderr.write('cloud-sim: ' + e.message + '\n' + USAGE + '\n');
-		process.exit(2);
+		exitUsage('cloud-sim', USAGE, e.message);
 	}
 	if (cl.help) {
 		process.stdout.write(USAGE + '\n');
@@ -161,28 +146,9 @@ async function main() {
 			process.exit(1);
 		}
 	}
-	if (cl.readyFile)
-		writeReadyFile(cl.readyFile, url);
-	process.stdout.write('cloud-sim listening on ' + url + '\n');
-	/* Stop cleanly, but stop in any case: a stop that does not finish
-	 * within 2 s (or throws) still exits. */
-	const shutdown = () => {
-		setTimeout(() => process.exit(0), 2000).unref();
-		try {
-			if (cl.readyFile)
-				fs.rmSync(cl.readyFile, { force: true });
-		} catch (e) { /* exiting anyway */ }
-		Promise.resolve().then(() => sim.stop()).catch(() => {})
-		    .then(() => process.exit(0));
-	};
-	process.once('SIGINT', shutdown);
-	process.once('SIGTERM', shutdown);
+	serveUntilSignal('cloud-sim', sim, url, cl.readyFile);
 }
 
-if (require.main === module)
-	main().catch((e) => {
-		process.stderr.write('cloud-sim: ' + (e.code || e.message) + '\n');
-		process.exit(1);
-	});
+runMain(module, 'cloud-sim', main);
 
 module.exports = { parseCommandLine };

@@ -4,14 +4,16 @@
  * stripe-sim: a local Stripe (the read API stripe-sync imports from) for
  * the demo and the tests.  This file parses the command line, loads the
  * keys, starts the server on 127.0.0.1, announces readiness (stdout line
- * and --ready-file) and stops cleanly on SIGINT/SIGTERM.  See README.md.
+ * and --ready-file) and stops cleanly on SIGINT/SIGTERM (integer options,
+ * readiness and the stop are tools/sim-lib/cli.js, shared with
+ * cloud-sim).  See README.md.
  */
 
-const fs = require('node:fs');
-const { parseArgs } = require('node:util');
 const { createSimulator, checkData, DEFAULT_CURRENCIES, MAX_COUNT } =
     require('./lib/server');
 const { KeyStore } = require('./lib/keys');
+const { parseOptions, intOption, exitUsage, serveUntilSignal, runMain } =
+    require('../sim-lib/cli');
 
 const USAGE = `usage: stripe-sim.js [options]
   --port N             listen on 127.0.0.1:N (0 = pick a free port; default 0)
@@ -43,21 +45,12 @@ const OPTIONS = {
 	help: { type: 'boolean', default: false },
 };
 
-/* Returns the integer in s when it lies in [min, max]; else throws. */
-function intOption(name, s, min, max) {
-	if (!/^[0-9]+$/.test(s) || Number(s) < min || Number(s) > max)
-		throw new Error('--' + name + ' must be an integer ' + min + '..' +
-		    max);
-	return Number(s);
-}
-
 /*
  * Turns argv into simulator options.  Returns {help: true} or {opts,
  * readyFile, keysFile}; throws Error with a message on bad input.
  */
 function parseCommandLine(argv) {
-	const { values } = parseArgs({ args: argv, options: OPTIONS,
-	    strict: true, allowPositionals: false });
+	const values = parseOptions(argv, OPTIONS);
 	if (values.help)
 		return { help: true };
 	const opts = {
@@ -81,13 +74,6 @@ function parseCommandLine(argv) {
 	    keysFile: values['keys-file'] };
 }
 
-/* Writes the ready file atomically (a reader never sees half of it). */
-function writeReadyFile(file, url) {
-	const tmp = file + '.' + process.pid + '.tmp';
-	fs.writeFileSync(tmp, url + '\n');
-	fs.renameSync(tmp, file);
-}
-
 /* Runs the simulator until a signal arrives. */
 async function main() {
 	let cl;
@@ -98,9 +84,7 @@ async function main() {
 		if (!cl.help && cl.keysFile !== undefined)
 			created = keys.loadFile(cl.keysFile).created;
 	} catch (e) {
-		process.stderr.write('stripe-sim: ' + e.message + '\n' + USAGE +
-		    '\n');
-		process.exit(2);
+		exitUsage('stripe-sim', USAGE, e.message);
 	}
 	if (cl.help) {
 		process.stdout.write(USAGE + '\n');
@@ -115,27 +99,9 @@ async function main() {
 		    'POST /_sim/keys');
 	const sim = createSimulator(Object.assign({}, cl.opts, { keys, log }));
 	const url = await sim.start();
-	if (cl.readyFile)
-		writeReadyFile(cl.readyFile, url);
-	process.stdout.write('stripe-sim listening on ' + url + '\n');
-	/* Stop cleanly, but stop in any case within 2 s. */
-	const shutdown = () => {
-		setTimeout(() => process.exit(0), 2000).unref();
-		try {
-			if (cl.readyFile)
-				fs.rmSync(cl.readyFile, { force: true });
-		} catch (e) { /* exiting anyway */ }
-		Promise.resolve().then(() => sim.stop()).catch(() => {})
-		    .then(() => process.exit(0));
-	};
-	process.once('SIGINT', shutdown);
-	process.once('SIGTERM', shutdown);
+	serveUntilSignal('stripe-sim', sim, url, cl.readyFile);
 }
 
-if (require.main === module)
-	main().catch((e) => {
-		process.stderr.write('stripe-sim: ' + (e.code || e.message) + '\n');
-		process.exit(1);
-	});
+runMain(module, 'stripe-sim', main);
 
 module.exports = { parseCommandLine };

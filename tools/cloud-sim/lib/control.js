@@ -6,10 +6,15 @@
  *
  * A browser page on another origin must not drive it: POSTs carrying a
  * foreign Origin header, or a body type a cross-site form can send
- * without a CORS preflight, are refused.
+ * without a CORS preflight, are refused.  The frame (method, refusal,
+ * body) is tools/sim-lib/control.js, shared with stripe-sim; which body
+ * types are refused is ours: a POST with no Content-Type passes (scripts
+ * post with curl -X POST).
  */
 
 const { readBody, parseJsonObject, sendJson } = require('./http-util');
+const { ControlApi, mediaType, foreignOrigin } =
+    require('../../sim-lib/control');
 
 /* Body types a cross-site page can POST without a preflight. */
 const SIMPLE_TYPES = ['application/x-www-form-urlencoded',
@@ -17,12 +22,8 @@ const SIMPLE_TYPES = ['application/x-www-form-urlencoded',
 
 /* Returns true when a POST could have come from a cross-site page. */
 function crossSite(req, origins) {
-	const origin = req.headers.origin;
-	if (origin !== undefined && !origins.includes(origin))
-		return true;
-	const type = String(req.headers['content-type'] || '')
-	    .split(';')[0].trim().toLowerCase();
-	return SIMPLE_TYPES.includes(type);
+	return foreignOrigin(req, origins) ||
+	    SIMPLE_TYPES.includes(mediaType(req));
 }
 
 /* Returns the JSON dump of one instance's Core and alerts. */
@@ -42,44 +43,16 @@ function coreDump(cloud, instanceId) {
 	};
 }
 
-class Control {
+class Control extends ControlApi {
 	/* sim: {cloud, gateway, faults, origins()} */
 	constructor(sim) {
-		this.sim = sim;
+		super(sim, { sendJson, readBody, parseJsonObject,
+		    crossSite: (req) => crossSite(req, sim.origins()) });
 	}
 
-	/* Returns true when a path is the control API's. */
-	static owns(p) {
-		return p.startsWith('/_sim/');
-	}
-
-	/* Handles one control call. */
-	async handle(req, res, url) {
-		const name = url.pathname.slice('/_sim/'.length);
-		if (req.method === 'GET')
-			return this.answer(res, this.get(name, url.searchParams));
-		if (req.method !== 'POST')
-			return sendJson(res, 405, { error: 'method not allowed' });
-		if (crossSite(req, this.sim.origins()))
-			return sendJson(res, 403, { error: 'cross-site request ' +
-			    'refused; send Content-Type: application/json' });
-		let buf;
-		try {
-			buf = await readBody(req);
-		} catch (e) {
-			return sendJson(res, 413, { error: e.message });
-		}
-		const p = parseJsonObject(buf);
-		if (!p.ok)
-			return sendJson(res, 400, { error: p.message });
-		const out = await this.post(name, p.value);
+	/* After a POST: the state changed (the --state-file is written). */
+	posted() {
 		this.sim.cloud.onChange();
-		return this.answer(res, out);
-	}
-
-	/* Writes {status, body}. */
-	answer(res, r) {
-		sendJson(res, r.status, r.body);
 	}
 
 	/* Returns {status, body} for a GET. */

@@ -5,18 +5,24 @@
  * 423, 500 or 503, or stall (never answer until the client gives up).
  */
 
+const { FaultCounter } = require('../../sim-lib/faults');
+
 const MODES = ['429', '423', '500', '503', 'stall', 'none'];
 
-class Faults {
+/*
+ * The counting (mode, count, paths_prefix) is tools/sim-lib/faults.js,
+ * shared with stripe-sim.  Ours: any prefix (default: every gateway
+ * call), a count of 0 keeps the mode set (and never fires), and a 429
+ * carries retry_after.
+ */
+class Faults extends FaultCounter {
 	constructor() {
-		this.clear();
+		super({ modes: MODES, prefix: '', prefixStart: '', armEmpty: true });
 	}
 
 	/* Removes any fault. */
 	clear() {
-		this.mode = 'none';
-		this.count = 0;
-		this.prefix = '';
+		super.clear();
 		this.retryAfter = 1;
 	}
 
@@ -25,33 +31,21 @@ class Faults {
 	 * retry_after}.  Returns null or an error message.
 	 */
 	set(body) {
-		const mode = String(body.mode);
-		if (!MODES.includes(mode))
-			return 'mode must be one of ' + MODES.join(', ');
-		const count = body.count === undefined ? 1 : body.count;
-		if (!Number.isInteger(count) || count < 0)
-			return 'count must be an integer >= 0';
-		const prefix = body.paths_prefix === undefined ? '' :
-		    body.paths_prefix;
-		if (typeof prefix !== 'string')
-			return 'paths_prefix must be a string';
+		const msg = this.check(body);
+		if (msg !== null)
+			return msg;
 		const ra = body.retry_after === undefined ? 1 : body.retry_after;
 		if (!Number.isInteger(ra) || ra < 0)
 			return 'retry_after must be an integer >= 0';
-		this.clear();
-		if (mode !== 'none') {
-			this.mode = mode;
-			this.count = count;
-			this.prefix = prefix;
+		this.arm(body);
+		if (this.mode !== 'none')
 			this.retryAfter = ra;
-		}
 		return null;
 	}
 
 	/* Returns the current setting (for the control API). */
 	state() {
-		return { mode: this.mode, count: this.count,
-		    paths_prefix: this.prefix, retry_after: this.retryAfter };
+		return Object.assign(super.state(), { retry_after: this.retryAfter });
 	}
 
 	/*
@@ -59,13 +53,9 @@ class Faults {
 	 * null when no fault applies.
 	 */
 	take(path) {
-		if (this.mode === 'none' || this.count <= 0 ||
-		    !path.startsWith(this.prefix))
-			return null;
-		const f = { mode: this.mode, retryAfter: this.retryAfter };
-		if (--this.count === 0)
-			this.clear();
-		return f;
+		const retryAfter = this.retryAfter;
+		const mode = super.take(path);
+		return mode === null ? null : { mode, retryAfter };
 	}
 }
 

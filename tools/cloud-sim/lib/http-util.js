@@ -2,11 +2,14 @@
 /*
  * Small HTTP helpers shared by the gateway, the control API and the
  * dashboard: body reading with a size cap, JSON answers (with exact
- * big integers), Core-style error bodies, HTML escaping.
+ * big integers), Core-style error bodies, HTML escaping.  Body reading,
+ * JSON object parsing and the answers' common headers are
+ * tools/sim-lib/http.js, shared with stripe-sim.
  */
 
 const crypto = require('node:crypto');
 const { parseJson } = require('./json');
+const sim = require('../../sim-lib/http');
 
 /* Largest request body we accept (bytes); see readBody(req, max). */
 const MAX_BODY = 1024 * 1024;
@@ -27,61 +30,27 @@ function jsonStringify(value) {
 }
 
 /*
- * Reads the whole request body.  Resolves to a Buffer; rejects with an
- * error carrying .status 413 when the body is larger than MAX_BODY.
+ * Reads the whole request body (sim-lib readBody).  Resolves to a Buffer;
+ * rejects with an error carrying .status 413 when the body is larger
+ * than max (default MAX_BODY).
  */
 function readBody(req, max) {
-	const limit = max || MAX_BODY;
-	return new Promise((resolve, reject) => {
-		const chunks = [];
-		let size = 0;
-		req.on('data', (c) => {
-			size += c.length;
-			if (size > limit) {
-				const e = new Error('request body too large');
-				e.status = 413;
-				req.pause();
-				reject(e);
-				return;
-			}
-			chunks.push(c);
-		});
-		req.on('end', () => resolve(Buffer.concat(chunks)));
-		req.on('error', reject);
-	});
+	return sim.readBody(req, max || MAX_BODY);
 }
 
 /*
- * Parses a JSON object body (lib/json.js: big integers kept exactly,
- * float literals noted).  An empty body is {}.  Returns
- * {ok: true, value, floats} or {ok: false, message}.
+ * Parses a JSON object body with lib/json.js (big integers kept exactly,
+ * float literals noted; sim-lib parseJsonObject).  An empty body is {}.
+ * Returns {ok: true, value, floats} or {ok: false, message}.
  */
 function parseJsonObject(buf) {
-	const text = buf.toString('utf8').trim();
-	if (text === '')
-		return { ok: true, value: {}, floats: new Set() };
-	let r;
-	try {
-		r = parseJson(text);
-	} catch (e) {
-		return { ok: false, message: 'request body is not valid JSON' };
-	}
-	const value = r.value;
-	if (value === null || typeof value !== 'object' || Array.isArray(value))
-		return { ok: false, message: 'request body must be a JSON object' };
-	return { ok: true, value, floats: r.floats };
+	return sim.parseJsonObject(buf, parseJson);
 }
 
 /* Writes a JSON answer with status and optional extra headers. */
 function sendJson(res, status, value, headers) {
-	const body = jsonStringify(value);
-	res.writeHead(status, Object.assign({
-		'Content-Type': 'application/json; charset=utf-8',
-		'Content-Length': Buffer.byteLength(body),
-		'Cache-Control': 'no-store',
-		'X-Content-Type-Options': 'nosniff',
-	}, headers || {}));
-	res.end(body);
+	sim.send(res, status, jsonStringify(value),
+	    'application/json; charset=utf-8', 'no-store', headers);
 }
 
 /*
@@ -103,11 +72,7 @@ function sendCoreError(res, status, code, message, headers) {
 
 /* Writes an HTML page (the dashboard's own CSP allows framing any app). */
 function sendHtml(res, status, html) {
-	res.writeHead(status, {
-		'Content-Type': 'text/html; charset=utf-8',
-		'Content-Length': Buffer.byteLength(html),
-		'Cache-Control': 'no-store',
-		'X-Content-Type-Options': 'nosniff',
+	sim.send(res, status, html, 'text/html; charset=utf-8', 'no-store', {
 		/*
 		 * same-origin, not no-referrer: with no-referrer a browser posts
 		 * the dashboard's forms with "Origin: null", which the
@@ -119,7 +84,6 @@ function sendHtml(res, status, html) {
 		    "frame-src http: https:; form-action 'self'; " +
 		    "frame-ancestors 'none'",
 	});
-	res.end(html);
 }
 
 /* Answers 303 See Other to location. */

@@ -6,7 +6,6 @@
  */
 
 const fs = require('node:fs');
-const http = require('node:http');
 const { Cloud } = require('./installs');
 const { Gateway, isGatewayPath } = require('./gateway');
 const { Dashboard } = require('./dashboard');
@@ -15,8 +14,7 @@ const { Faults } = require('./faults');
 const { Outbound } = require('./http-client');
 const { sendJson, jsonStringify } = require('./http-util');
 const { parseJson } = require('./json');
-
-const HOST = '127.0.0.1';
+const { HOST, LocalServer } = require('../../sim-lib/server');
 
 /*
  * The --state-file: the Cloud's state, written atomically (a temporary
@@ -114,10 +112,14 @@ function createSimulator(opts) {
 		state.load(cloud);
 	const faults = new Faults();
 	const gateway = new Gateway(cloud, faults);
-	const server = http.createServer();
-	let port = null;
-	const origins = () => ['http://127.0.0.1:' + port,
-	    'http://localhost:' + port];
+	/* The listener (tools/sim-lib/server.js): a bad target is 400, an
+	 * internal error a 500 without details. */
+	const server = new LocalServer(route, { sendJson,
+		log: (e) => log('internal error: ' +
+		    cloud.mask(String(e && e.stack))),
+		internalBody: () => ({ error: 'internal simulator error' }),
+	});
+	const origins = () => server.origins();
 	/* Connections that carried gateway calls, and those calls: an app
 	 * that keeps its connections warm opens one and makes many. */
 	const conns = { gateway_connections: 0, gateway_requests: 0 };
@@ -126,14 +128,8 @@ function createSimulator(opts) {
 	const dashboard = new Dashboard(cloud, gateway, origins);
 	const control = new Control(sim);
 
-	/* Routes one request; errors become a 500 without details. */
-	async function route(req, res) {
-		let url;
-		try {
-			url = new URL(req.url, 'http://' + HOST);
-		} catch (e) {
-			return sendJson(res, 400, { error: 'bad request target' });
-		}
+	/* Routes one request to url. */
+	async function route(req, res, url) {
 		const p = url.pathname;
 		if (Control.owns(p))
 			return control.handle(req, res, url);
@@ -151,33 +147,17 @@ function createSimulator(opts) {
 		    error_detail: { code: 'GEN_NOT_FOUND', message: 'not found' } });
 	}
 
-	server.on('request', (req, res) => {
-		route(req, res).catch((e) => {
-			log('internal error: ' + cloud.mask(String(e && e.stack)));
-			if (!res.headersSent)
-				sendJson(res, 500, { error: 'internal simulator error' });
-			else
-				res.destroy();
-		});
-	});
-
 	return {
 		cloud, gateway, faults, state,
 
 		/* Starts listening; resolves to the base URL. */
 		start() {
-			return new Promise((resolve, reject) => {
-				server.once('error', reject);
-				server.listen(o.port, HOST, () => {
-					port = server.address().port;
-					resolve('http://' + HOST + ':' + port);
-				});
-			});
+			return server.start(o.port);
 		},
 
 		/* Returns the base URL (after start). */
 		url() {
-			return 'http://' + HOST + ':' + port;
+			return server.url();
 		},
 
 		/*
@@ -188,10 +168,7 @@ function createSimulator(opts) {
 			state.flush();
 			state.close();
 			cloud.stop();
-			return new Promise((resolve) => {
-				server.close(() => resolve());
-				server.closeAllConnections();
-			});
+			return server.stop();
 		},
 	};
 }

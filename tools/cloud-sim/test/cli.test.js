@@ -7,52 +7,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const h = require('../testlib/helpers');
 
-const ENTRY = path.join(__dirname, '..', 'cloud-sim.js');
-
-/* Returns a fresh temporary directory, removed after the test. */
-function tmpdir(t) {
-	const d = fs.mkdtempSync(path.join(os.tmpdir(), 'cloud-sim-test-'));
-	t.after(() => fs.rmSync(d, { recursive: true, force: true }));
-	return d;
-}
-
-/*
- * Spawns the simulator.  Returns {child, out(), err(), exited} where
- * exited resolves to the exit code.
- */
-function spawnSim(args, env) {
-	const child = spawn(process.execPath, [ENTRY].concat(args), {
-		env: Object.assign({}, process.env, {
-		    CLOUD_SIM_CALLBACK_SECRET: '', CLOUD_SIM_EXPOSE_KEYS: '' },
-		    env || {}),
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	let out = '', err = '';
-	child.stdout.on('data', (c) => { out += c; });
-	child.stderr.on('data', (c) => { err += c; });
-	const exited = new Promise((r) => child.on('exit', (code) => r(code)));
-	return { child, out: () => out, err: () => err, exited };
-}
-
-/* Starts the simulator as a child and waits for its ready file. */
-async function startChild(t, args, env) {
-	const dir = tmpdir(t);
-	const ready = path.join(dir, 'ready');
-	const s = spawnSim(['--port', '0', '--ready-file', ready].concat(args),
-	    env);
-	t.after(() => s.child.kill('SIGKILL'));
-	const url = await h.waitFor(() => fs.existsSync(ready) &&
-	    fs.readFileSync(ready, 'utf8'), 5000);
-	s.ready = ready;
-	s.url = url.trim();
-	s.readyText = url;
-	return s;
-}
+const { tmpdir, spawnSim, startChild } = h;
 
 test('ready file, readiness line, SIGTERM exits 0', async (t) => {
 	const s = await startChild(t, ['--quiet']);

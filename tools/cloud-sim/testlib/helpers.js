@@ -1,14 +1,17 @@
 'use strict';
 /*
  * Test helpers: a fake app that records what Cloud sends it and can be
- * told to fail or be slow, an in-process simulator wired to it, and a
- * small HTTP client.
+ * told to fail or be slow, an in-process simulator wired to it, a
+ * small HTTP client, and the command line run as a child.  The client,
+ * polling and the child are tools/sim-lib/testing.js, shared with
+ * stripe-sim.
  */
 
 const http = require('node:http');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { createSimulator } = require('../lib/server');
+const lib = require('../../sim-lib/testing');
 
 /* The tests' own manifest: the repo's, with three of the four scopes, so
  * that a scope the manifest does not request exists to be refused. */
@@ -70,45 +73,14 @@ async function startFakeApp() {
 }
 
 /*
- * Makes an HTTP request.  opts: body (object -> JSON, string as is),
- * headers, token (Bearer), timeoutMs.  Resolves to {status, headers,
- * text, body} (body is parsed JSON or null), or {error} on a socket error
- * or timeout.
+ * Makes an HTTP request (tools/sim-lib/testing.js).  opts: body (object
+ * -> JSON, string as is), headers, token (Bearer), timeoutMs.  Resolves
+ * to {status, headers, text, body} (body is parsed JSON or null), or
+ * {error} on a socket error or timeout.
  */
 function request(base, method, p, opts) {
-	const o = opts || {};
-	const headers = Object.assign({}, o.headers || {});
-	let payload;
-	if (o.body !== undefined) {
-		payload = typeof o.body === 'string' ? o.body :
-		    JSON.stringify(o.body);
-		if (headers['Content-Type'] === undefined)
-			headers['Content-Type'] = 'application/json';
-	}
-	if (o.token !== undefined)
-		headers.Authorization = 'Bearer ' + o.token;
-	return new Promise((resolve) => {
-		const req = http.request(base + p, { method, headers }, (res) => {
-			const chunks = [];
-			res.on('data', (c) => chunks.push(c));
-			res.on('end', () => {
-				const text = Buffer.concat(chunks).toString('utf8');
-				let body = null;
-				try {
-					body = JSON.parse(text);
-				} catch (e) { /* not JSON */ }
-				resolve({ status: res.statusCode, headers: res.headers,
-				    text, body });
-			});
-		});
-		if (o.timeoutMs)
-			req.setTimeout(o.timeoutMs, () => {
-				req.destroy();
-				resolve({ error: 'timeout' });
-			});
-		req.on('error', (e) => resolve({ error: e.code || 'error' }));
-		req.end(payload);
-	});
+	return lib.request(base, method, p, Object.assign({}, opts,
+	    { bearer: opts && opts.token }));
 }
 
 /*
@@ -158,18 +130,43 @@ async function installed(env, scopes) {
 	};
 }
 
-/* Polls fn until it returns a truthy value or timeoutMs passes. */
-async function waitFor(fn, timeoutMs) {
-	const end = Date.now() + (timeoutMs || 2000);
-	for (;;) {
-		const v = await fn();
-		if (v)
-			return v;
-		if (Date.now() > end)
-			throw new Error('waitFor timed out');
-		await new Promise((r) => setTimeout(r, 10));
-	}
+/* Polls fn until it returns a truthy value or timeoutMs (default 2000)
+ * passes. */
+function waitFor(fn, timeoutMs) {
+	return lib.waitFor(fn, timeoutMs || 2000);
+}
+
+/*
+ * The command line, for lib.spawnSim and lib.startChild: the ready file
+ * may take 5 s, and the child does not see the secret or key exposure
+ * this process's environment may hold.
+ */
+const CLI = {
+	entry: path.join(__dirname, '..', 'cloud-sim.js'),
+	prefix: 'cloud-sim-test-', timeoutMs: 5000,
+	env: { CLOUD_SIM_CALLBACK_SECRET: '', CLOUD_SIM_EXPOSE_KEYS: '' },
+};
+
+/* Returns a fresh temporary directory, removed after the test t. */
+function tmpdir(t) {
+	return lib.tmpdir(t, CLI.prefix);
+}
+
+/*
+ * Spawns cloud-sim.js with args (env over CLI.env).  Returns {child,
+ * out(), err(), exited} where exited resolves to the exit code.
+ */
+function spawnSim(args, env) {
+	return lib.spawnSim(CLI, args, env);
+}
+
+/*
+ * Starts cloud-sim.js as a child on port 0 and waits for its ready file.
+ * Returns spawnSim's object with ready, readyText, url and dir.
+ */
+function startChild(t, args, env) {
+	return lib.startChild(t, CLI, args, env);
 }
 
 module.exports = { MANIFEST, SECRET, startFakeApp, request, setup,
-    installed, waitFor };
+    installed, waitFor, tmpdir, spawnSim, startChild };

@@ -7,21 +7,21 @@
  * A web page must not drive it: a POST needs Content-Type:
  * application/json (which a cross-site form cannot send without a CORS
  * preflight, and the simulator answers none) and is refused with a
- * foreign Origin.
+ * foreign Origin.  The frame (method, refusal, body) is
+ * tools/sim-lib/control.js, shared with cloud-sim; that a POST without
+ * that Content-Type is refused is ours.
  */
 
 const { readBody, parseJsonObject, sendJson } = require('./http-util');
+const { ControlApi, mediaType, foreignOrigin } =
+    require('../../sim-lib/control');
 const { activity } = require('./generate');
 const { RESOURCE_OF } = require('./world');
 
 /* Returns true when a POST could have come from another site. */
 function crossSite(req, origins) {
-	const origin = req.headers.origin;
-	if (origin !== undefined && !origins.includes(origin))
-		return true;
-	const type = String(req.headers['content-type'] || '')
-	    .split(';')[0].trim().toLowerCase();
-	return type !== 'application/json';
+	return foreignOrigin(req, origins) ||
+	    mediaType(req) !== 'application/json';
 }
 
 /* Returns the mode named by a body or query value (default test), or
@@ -80,40 +80,15 @@ function summary(world, clock) {
 	};
 }
 
-class Control {
+class Control extends ControlApi {
 	/* sim: see lib/server.js (worlds, keys, faults, limiter, requests,
 	 * clock(), origins(), regenerate()). */
 	constructor(sim) {
-		this.sim = sim;
+		super(sim, { sendJson, readBody, parseJsonObject,
+		    crossSite: (req) => crossSite(req, sim.origins()) });
 	}
 
-	/* Returns true for a path of the control API. */
-	static owns(p) {
-		return p.startsWith('/_sim/');
-	}
-
-	/* Handles one control call. */
-	async handle(req, res, url) {
-		const name = url.pathname.slice('/_sim/'.length);
-		if (req.method === 'GET')
-			return this.answer(res, this.get(name, url.searchParams));
-		if (req.method !== 'POST')
-			return sendJson(res, 405, { error: 'method not allowed' });
-		if (crossSite(req, this.sim.origins()))
-			return sendJson(res, 403, { error: 'cross-site request ' +
-			    'refused; send Content-Type: application/json' });
-		let buf;
-		try {
-			buf = await readBody(req);
-		} catch (e) {
-			return sendJson(res, 413, { error: e.message });
-		}
-		const p = parseJsonObject(buf);
-		if (!p.ok)
-			return sendJson(res, 400, { error: p.message });
-		return this.answer(res, this.post(name, p.value));
-	}
-
+	/* Writes {status, body}, pretty as Stripe's answers are. */
 	answer(res, r) {
 		sendJson(res, r.status, r.body, undefined, true);
 	}

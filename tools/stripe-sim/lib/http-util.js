@@ -1,60 +1,33 @@
 'use strict';
 /*
  * Small HTTP helpers: reading a JSON body with a size cap, JSON answers.
+ * The body reading and parsing, and the answers' common headers, are
+ * tools/sim-lib/http.js, shared with cloud-sim.
  */
+
+const sim = require('../../sim-lib/http');
 
 const MAX_BODY = 64 * 1024;
 
-/* Reads the whole body; rejects with .status 413 past max bytes. */
+/* Reads the whole body; rejects with .status 413 past max bytes (default
+ * MAX_BODY). */
 function readBody(req, max) {
-	const limit = max || MAX_BODY;
-	return new Promise((resolve, reject) => {
-		const chunks = [];
-		let size = 0;
-		req.on('data', (c) => {
-			size += c.length;
-			if (size > limit) {
-				const e = new Error('request body too large');
-				e.status = 413;
-				req.pause();
-				reject(e);
-				return;
-			}
-			chunks.push(c);
-		});
-		req.on('end', () => resolve(Buffer.concat(chunks)));
-		req.on('error', reject);
-	});
+	return sim.readBody(req, max || MAX_BODY);
 }
 
-/* Parses a JSON object body ('' is {}); returns {ok, value} or {ok: false,
- * message}. */
+/* Parses a JSON object body ('' is {}) with JSON.parse; returns {ok,
+ * value} or {ok: false, message}. */
 function parseJsonObject(buf) {
-	const text = buf.toString('utf8').trim();
-	if (text === '')
-		return { ok: true, value: {} };
-	let v;
-	try {
-		v = JSON.parse(text);
-	} catch (e) {
-		return { ok: false, message: 'request body is not valid JSON' };
-	}
-	if (v === null || typeof v !== 'object' || Array.isArray(v))
-		return { ok: false, message: 'request body must be a JSON object' };
-	return { ok: true, value: v };
+	return sim.parseJsonObject(buf);
 }
 
-/* Writes a JSON answer (pretty when pretty is true, as Stripe's are). */
+/* Writes a JSON answer (pretty when pretty is true, as Stripe's are),
+ * ending in a newline. */
 function sendJson(res, status, value, headers, pretty) {
 	const body = (pretty ? JSON.stringify(value, null, 2) :
 	    JSON.stringify(value)) + '\n';
-	res.writeHead(status, Object.assign({
-		'Content-Type': 'application/json',
-		'Content-Length': Buffer.byteLength(body),
-		'Cache-Control': 'no-cache, no-store',
-		'X-Content-Type-Options': 'nosniff',
-	}, headers || {}));
-	res.end(body);
+	sim.send(res, status, body, 'application/json', 'no-cache, no-store',
+	    headers);
 }
 
 module.exports = { MAX_BODY, readBody, parseJsonObject, sendJson };

@@ -14,56 +14,19 @@
  * header that makes a client handle it itself.
  */
 
+const { FaultCounter } = require('../../sim-lib/faults');
+
 const MODES = ['429', 'lock_timeout', '500', 'stall', 'none'];
 
-class Faults {
+/*
+ * Faults, counted by tools/sim-lib/faults.js (shared with cloud-sim): a
+ * body {mode, count (default 1), paths_prefix (default "/v1/", and it
+ * must start with /v1)}; a count of 0 clears the fault.
+ */
+class Faults extends FaultCounter {
 	constructor() {
-		this.clear();
-	}
-
-	/* Removes any fault. */
-	clear() {
-		this.mode = 'none';
-		this.count = 0;
-		this.prefix = '/v1/';
-	}
-
-	/* Sets a fault from {mode, count (default 1), paths_prefix (default
-	 * "/v1/")}.  Returns null or an error message. */
-	set(body) {
-		const mode = String(body.mode);
-		if (!MODES.includes(mode))
-			return 'mode must be one of ' + MODES.join(', ');
-		const count = body.count === undefined ? 1 : body.count;
-		if (!Number.isInteger(count) || count < 0)
-			return 'count must be an integer >= 0';
-		const prefix = body.paths_prefix === undefined ? '/v1/' :
-		    body.paths_prefix;
-		if (typeof prefix !== 'string' || !prefix.startsWith('/v1'))
-			return 'paths_prefix must be a string starting with /v1';
-		this.clear();
-		if (mode !== 'none' && count > 0) {
-			this.mode = mode;
-			this.count = count;
-			this.prefix = prefix;
-		}
-		return null;
-	}
-
-	/* Returns the setting (for the control API). */
-	state() {
-		return { mode: this.mode, count: this.count,
-		    paths_prefix: this.prefix };
-	}
-
-	/* Returns the fault mode for a call to path (using one up), or null. */
-	take(path) {
-		if (this.mode === 'none' || !path.startsWith(this.prefix))
-			return null;
-		const m = this.mode;
-		if (--this.count <= 0)
-			this.clear();
-		return m;
+		super({ modes: MODES, prefix: '/v1/', prefixStart: '/v1',
+		    armEmpty: false });
 	}
 }
 

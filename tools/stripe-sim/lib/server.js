@@ -12,7 +12,6 @@
  */
 
 const crypto = require('node:crypto');
-const http = require('node:http');
 const api = require('./api');
 const errors = require('./errors');
 const cur = require('./currencies');
@@ -22,8 +21,8 @@ const { Faults, RateLimiter } = require('./limits');
 const { Control } = require('./control');
 const { sendJson } = require('./http-util');
 const { BASE62 } = require('./rng');
+const { HOST, LocalServer } = require('../../sim-lib/server');
 
-const HOST = '127.0.0.1';
 const DEFAULT_CURRENCIES = ['usd', 'eur', 'gbp', 'jpy', 'kwd'];
 const MAX_COUNT = 200000;
 
@@ -127,8 +126,12 @@ function createSimulator(opts) {
 	const data = { seed: o.seed, count: o.count,
 	    currencies: o.currencies.slice(), now: o.now };
 	let worlds = {};
-	const server = http.createServer();
-	let port = null;
+	/* The listener (tools/sim-lib/server.js): a bad target is 400, an
+	 * internal error Stripe's 500. */
+	const server = new LocalServer(route, { sendJson,
+		log: (e) => log('internal error: ' + String(e && e.stack)),
+		internalBody: () => errors.serverError().body(),
+	});
 
 	/* Generates both modes' accounts from data. */
 	const build = () => {
@@ -147,8 +150,7 @@ function createSimulator(opts) {
 	const sim = {
 		keys, faults, limiter, requests, clock,
 		world: (mode) => worlds[mode],
-		origins: () => ['http://127.0.0.1:' + port,
-		    'http://localhost:' + port],
+		origins: () => server.origins(),
 		config: () => ({ seed: data.seed, count: data.count,
 		    currencies: data.currencies, now: data.now === undefined ?
 		    null : data.now, clock: clock(), api_version: api.API_VERSION,
@@ -273,14 +275,8 @@ function createSimulator(opts) {
 		requests.record(rec);
 	}
 
-	/* Routes one request. */
-	async function route(req, res) {
-		let url;
-		try {
-			url = new URL(req.url, 'http://' + HOST);
-		} catch (e) {
-			return sendJson(res, 400, { error: 'bad request target' });
-		}
+	/* Routes one request to url. */
+	async function route(req, res, url) {
 		const p = url.pathname;
 		if (Control.owns(p))
 			return control.handle(req, res, url);
@@ -292,16 +288,6 @@ function createSimulator(opts) {
 		    true);
 	}
 
-	server.on('request', (req, res) => {
-		route(req, res).catch((e) => {
-			log('internal error: ' + String(e && e.stack));
-			if (!res.headersSent)
-				sendJson(res, 500, errors.serverError().body());
-			else
-				res.destroy();
-		});
-	});
-
 	return {
 		keys, faults, limiter, requests, clock,
 		world: sim.world,
@@ -309,26 +295,17 @@ function createSimulator(opts) {
 
 		/* Starts listening; resolves to the base URL. */
 		start() {
-			return new Promise((resolve, reject) => {
-				server.once('error', reject);
-				server.listen(o.port, HOST, () => {
-					port = server.address().port;
-					resolve('http://' + HOST + ':' + port);
-				});
-			});
+			return server.start(o.port);
 		},
 
 		/* Returns the base URL (after start). */
 		url() {
-			return 'http://' + HOST + ':' + port;
+			return server.url();
 		},
 
 		/* Stops: drops every connection, stalled ones too. */
 		stop() {
-			return new Promise((resolve) => {
-				server.close(() => resolve());
-				server.closeAllConnections();
-			});
+			return server.stop();
 		},
 	};
 }

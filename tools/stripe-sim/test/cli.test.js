@@ -8,45 +8,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const h = require('../testlib/helpers');
 
-const ENTRY = path.join(__dirname, '..', 'stripe-sim.js');
-
-/* Returns a fresh temporary directory, removed after the test. */
-function tmpdir(t) {
-	const d = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-sim-test-'));
-	t.after(() => fs.rmSync(d, { recursive: true, force: true }));
-	return d;
-}
-
-/* Spawns the simulator; returns {child, out(), err(), exited}. */
-function spawnSim(args) {
-	const child = spawn(process.execPath, [ENTRY].concat(args),
-	    { stdio: ['ignore', 'pipe', 'pipe'] });
-	let out = '', err = '';
-	child.stdout.on('data', (c) => { out += c; });
-	child.stderr.on('data', (c) => { err += c; });
-	const exited = new Promise((r) => child.on('exit', (code) => r(code)));
-	return { child, out: () => out, err: () => err, exited };
-}
-
-/* Starts the simulator as a child and waits for its ready file. */
-async function startChild(t, args) {
-	const dir = tmpdir(t);
-	const ready = path.join(dir, 'ready');
-	const s = spawnSim(['--port', '0', '--ready-file', ready].concat(args));
-	t.after(() => s.child.kill('SIGKILL'));
-	const text = await h.waitFor(() => fs.existsSync(ready) &&
-	    fs.readFileSync(ready, 'utf8'), 10000);
-	s.ready = ready;
-	s.readyText = text;
-	s.url = text.trim();
-	s.dir = dir;
-	return s;
-}
+const { tmpdir, spawnSim, startChild } = h;
 
 test('ready file, readiness line, a keys file made 0600 and never printed, SIGTERM exits 0',
     async (t) => {

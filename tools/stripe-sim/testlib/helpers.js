@@ -2,14 +2,16 @@
 /*
  * Test helpers: an in-process simulator with known keys, Stripe's official
  * Node client pointed at it (tools/stripe-sim/test/node_modules, pinned by
- * test/package-lock.json; `npm ci` there installs it), and a small raw
- * HTTP client for what the official client would not send.
+ * test/package-lock.json; `npm ci` there installs it), a small raw HTTP
+ * client for what the official client would not send, and the command
+ * line run as a child.  The raw client, polling and the child are
+ * tools/sim-lib/testing.js, shared with cloud-sim.
  */
 
-const http = require('node:http');
 const path = require('node:path');
 const { createSimulator } = require('../lib/server');
 const { KeyStore } = require('../lib/keys');
+const lib = require('../../sim-lib/testing');
 
 const TEST_DIR = path.join(__dirname, '..', 'test');
 let StripeClass;
@@ -41,42 +43,13 @@ function client(base, key, extra) {
 }
 
 /*
- * Makes an HTTP request.  opts: headers, body (object -> JSON), key (Bearer),
- * timeoutMs.  Resolves to {status, headers, text, body} or {error}.
+ * Makes an HTTP request (tools/sim-lib/testing.js).  opts: headers, body
+ * (object -> JSON), key (Bearer), timeoutMs.  Resolves to {status,
+ * headers, text, body} or {error}.
  */
 function request(base, method, p, opts) {
-	const o = opts || {};
-	const headers = Object.assign({}, o.headers || {});
-	let payload;
-	if (o.body !== undefined) {
-		payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-		if (headers['Content-Type'] === undefined)
-			headers['Content-Type'] = 'application/json';
-	}
-	if (o.key !== undefined)
-		headers.Authorization = 'Bearer ' + o.key;
-	return new Promise((resolve) => {
-		const req = http.request(base + p, { method, headers }, (res) => {
-			const chunks = [];
-			res.on('data', (c) => chunks.push(c));
-			res.on('end', () => {
-				const text = Buffer.concat(chunks).toString('utf8');
-				let body = null;
-				try {
-					body = JSON.parse(text);
-				} catch (e) { /* not JSON */ }
-				resolve({ status: res.statusCode, headers: res.headers, text,
-				    body });
-			});
-		});
-		if (o.timeoutMs)
-			req.setTimeout(o.timeoutMs, () => {
-				req.destroy();
-				resolve({ error: 'timeout' });
-			});
-		req.on('error', (e) => resolve({ error: e.code || 'error' }));
-		req.end(payload);
-	});
+	return lib.request(base, method, p, Object.assign({}, opts,
+	    { bearer: opts && opts.key }));
 }
 
 /*
@@ -129,18 +102,36 @@ async function rejection(p) {
 	throw new Error('expected the call to fail');
 }
 
-/* Polls fn until it returns a truthy value or timeoutMs passes. */
-async function waitFor(fn, timeoutMs) {
-	const end = Date.now() + (timeoutMs || 3000);
-	for (;;) {
-		const v = await fn();
-		if (v)
-			return v;
-		if (Date.now() > end)
-			throw new Error('waitFor timed out');
-		await new Promise((r) => setTimeout(r, 10));
-	}
+/* Polls fn until it returns a truthy value or timeoutMs (default 3000)
+ * passes. */
+function waitFor(fn, timeoutMs) {
+	return lib.waitFor(fn, timeoutMs || 3000);
+}
+
+/* The command line, for lib.spawnSim and lib.startChild: the ready file
+ * may take 10 s (it is written once the data is generated). */
+const CLI = {
+	entry: path.join(__dirname, '..', 'stripe-sim.js'),
+	prefix: 'stripe-sim-test-', timeoutMs: 10000,
+};
+
+/* Returns a fresh temporary directory, removed after the test t. */
+function tmpdir(t) {
+	return lib.tmpdir(t, CLI.prefix);
+}
+
+/* Spawns stripe-sim.js with args; returns {child, out(), err(), exited}. */
+function spawnSim(args) {
+	return lib.spawnSim(CLI, args);
+}
+
+/*
+ * Starts stripe-sim.js as a child on port 0 and waits for its ready file.
+ * Returns spawnSim's object with ready, readyText, url and dir.
+ */
+function startChild(t, args) {
+	return lib.startChild(t, CLI, args);
 }
 
 module.exports = { Stripe, API_VERSION, NOW, KEYS, client, request, start,
-    all, rejection, waitFor };
+    all, rejection, waitFor, tmpdir, spawnSim, startChild };
