@@ -332,8 +332,15 @@ api_settings_put(struct app *app, const struct req *req, struct resp *resp,
 		return;
 	}
 	json_object_put(in);
-	/* Once the first listing ran from a start date, the opening
-	 * balance was posted for it: moving the date would break the
+	/* A date to come would import nothing until then, and the opening
+	 * would be the whole balance. */
+	if (s.start_at > req->now) {
+		resp_error(resp, 400, "INVALID_FIELD", "start_date", "must not "
+		    "be later than today (UTC)");
+		return;
+	}
+	/* Once the first listing began from a start date, the opening
+	 * balance is computed for it: moving the date would break the
 	 * match with Stripe's balance. */
 	if ((rc = db_stripe_get(app->db, id, &sc)) < 0) {
 		db_unavailable(app, resp, "reading the connection");
@@ -347,7 +354,7 @@ api_settings_put(struct app *app, const struct req *req, struct resp *resp,
 		}
 		if (start_at != s.start_at) {
 			snprintf(msg, sizeof(msg), "cannot change once the "
-			    "first sync has run (it started from %s)",
+			    "first sync has begun (it lists from %s)",
 			    old.start_date[0] != '\0' ? old.start_date :
 			    "the beginning");
 			resp_error(resp, 409, "START_DATE_LOCKED",

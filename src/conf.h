@@ -56,8 +56,8 @@ struct conf {
 	long		 cloud_timeout;	/* seconds, a whole call */
 	long		 stripe_connect_timeout; /* seconds, per attempt */
 	long		 stripe_timeout; /* seconds, a whole call */
-	long		 stripe_rate;	/* calls per second; 0: the mode's
-					   limit (25 test, 100 live) */
+	long		 stripe_rate;	/* calls per second; 0: 20 test,
+					   50 live */
 	long		 sync_patience;	/* seconds a run waits out a Cloud or
 					   Stripe outage before it fails */
 	long		 sync_confirm_timeout; /* seconds a run waits for

@@ -120,8 +120,9 @@ static const struct {
 	{ "stripe_timeout", "10",
 	  "Seconds a whole call to Stripe may take, retries included." },
 	{ "stripe_rate", "0",
-	  "Calls a second stripe-syncd makes to Stripe, at most; 0: the\n"
-	  "# mode's own limit (25 in test mode, 100 in live mode)." },
+	  "Calls a second stripe-syncd makes to Stripe, at most; 0: 20 in\n"
+	  "# test mode, 50 in live mode (Stripe allows 25 and 100 for the\n"
+	  "# whole account: the rest is left to the account's own calls)." },
 	{ "sync_patience", "300",
 	  "Seconds a sync run waits out Cloud or Stripe being down before\n"
 	  "# it fails (the next run resumes where it stopped)." },

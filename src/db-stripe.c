@@ -50,9 +50,14 @@ static const char *const stmts[STMT__MAX] = {
 	"INSERT INTO sync_settings (installed_app_id, settings, updated_at) "
 	"VALUES (?1, ?2, ?3) ON CONFLICT (installed_app_id) DO UPDATE SET "
 	"settings = excluded.settings, updated_at = excluded.updated_at",
-	/* STMT_CURSOR_START */
+	/* STMT_CURSOR_START: the start date of the first listing, once it
+	 * completed (the cursor) or began (a run started in the mode: its
+	 * window is the date it lists from). */
 	"SELECT start_at FROM sync_cursors WHERE installed_app_id = ?1 "
-	"AND mode = ?2",
+	"AND mode = ?2 UNION ALL "
+	"SELECT max(window_gte, 0) FROM (SELECT window_gte FROM sync_runs "
+	"WHERE installed_app_id = ?1 AND mode = ?2 AND window_gte IS NOT NULL "
+	"ORDER BY created_at LIMIT 1) LIMIT 1",
 };
 
 #define ST(db, s)	db_stmt((db), DBF_STRIPE, stmts, (s))

@@ -137,7 +137,10 @@ static const char *const stmts[STMT__MAX] = {
 	"AND state = 'new' AND mode = ?2 AND (?3 & CASE kind "
 	"WHEN 'payins' THEN 1 WHEN 'fees' THEN 2 WHEN 'payouts' THEN 4 "
 	"WHEN 'other' THEN 8 ELSE 16 END) != 0 "
-	"ORDER BY created, txn_id LIMIT ?4",
+	/* In one second, a charge before what refers to it (its refund,
+	 * its dispute): ids do not sort in time. */
+	"ORDER BY created, type NOT IN ('charge', 'payment'), txn_id "
+	"LIMIT ?4",
 	/* STMT_ITEM_SET */
 	"UPDATE sync_items SET state = ?3, run_id = ?4, reason = ?5 "
 	"WHERE installed_app_id = ?1 AND txn_id = ?2",

@@ -286,8 +286,9 @@ int		 db_settings_get(struct db *db, const char *id, char **json);
 int		 db_settings_put(struct db *db, const char *id,
 		    const char *json, const char *now);
 
-/* Has install id listed balance transactions in mode yet (a start date
- * is then fixed)?  -1 error, 0 no, 1 yes with *start_at set. */
+/* Has install id begun listing balance transactions in mode (a start
+ * date is then fixed)?  -1 error, 0 no, 1 yes with *start_at set to the
+ * date it lists from (0: the beginning). */
 int		 db_cursor_start(struct db *db, const char *id,
 		    const char *mode, int64_t *start_at);
 
@@ -432,7 +433,8 @@ int		 db_item_add(struct db *db, const char *install,
 #define KIND_OPENING	0x10
 
 /* Up to limit items of install in mode still 'new' whose kind is in mask,
- * oldest first (created, then id).  cb returns 0 to stop.  0 on error. */
+ * oldest first (created; in one second charges first; then id).  cb
+ * returns 0 to stop.  0 on error. */
 int		 db_items_new(struct db *db, const char *install,
 		    const char *mode, unsigned mask, int64_t limit,
 		    int (*cb)(const struct sync_item *, void *), void *arg);

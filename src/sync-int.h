@@ -21,6 +21,7 @@ struct sync_ctx;
 #define READ_PAGE	100	/* the Data API's largest page */
 #define REPOST_S	5	/* a posting Blnk shows no row of this long
 				   after it was sent is sent again */
+#define RESEND_MAX	5	/* sends of one posting before it is given up */
 #define OPENING_TRIES	5
 #define BACKOFF_FIRST_MS	250
 #define BACKOFF_MAX_MS	5000	/* as Stripe's own clients: short, often */
@@ -41,6 +42,7 @@ struct run {
 	struct settings	 s;
 	char		 instance[130];
 	char		*key;		/* the Stripe key, wiped at the end */
+	char		 key_at[32];	/* its connection's updated_at */
 	unsigned	 mask;		/* KIND_* this run posts */
 	int		 opening_tries;
 	double		 patience_end;	/* monotonic ms; 0: no outage */

@@ -242,6 +242,10 @@ post_bodies(struct run *u, struct json_object **bodies, size_t n)
 		}
 		if (strcmp(e.code, "TXN_DUPLICATE_REFERENCE") == 0)
 			continue;	/* there already: confirm will see */
+		if (strcmp(e.code, "CLOUD_KEY_REVOKED") == 0 ||
+		    strcmp(e.code, "CLOUD_FORBIDDEN") == 0 ||
+		    strcmp(e.code, "APP_UNINSTALLED") == 0)
+			return run_fail(u, e.code, e.message);
 		ref = run_str(bodies[i], "reference");
 		if ((st = run_begin(u)) != S_NEXT)
 			return st;
@@ -267,6 +271,7 @@ step_post(struct run *u)
 	enum step		 st = S_NEXT;
 	char			 bid[64], ref[REF_MAX];
 	size_t			 i, nb = 0;
+	int64_t			 settled, refused;
 	int			 j, rc;
 	int64_t			 now = run_now();
 
@@ -352,7 +357,21 @@ step_post(struct run *u)
 	}
 	if ((st = run_save(u)) != S_NEXT)
 		goto out;
-	st = post_bodies(u, bodies, nb);
+	if ((st = post_bodies(u, bodies, nb)) != S_NEXT)
+		goto out;
+	/* Postings Core refused one by one are decided already: their
+	 * items are settled now (a batch with none left sent is never read
+	 * back). */
+	if ((st = run_begin(u)) != S_NEXT)
+		goto out;
+	if (!db_items_settle(u->x->db, u->r.install_id, bid, u->r.run_id,
+	    &settled, &refused)) {
+		st = run_db_fail(u, "settling items");
+		goto out;
+	}
+	u->r.n[SN_IMPORTED] += settled;
+	u->r.n[SN_REJECTED] += refused;
+	st = run_save(u);
 out:
 	free(bodies);
 	batch_free(&b);
@@ -369,7 +388,9 @@ struct sent {
 	char			 reference[REF_MAX];
 	char			*body;		/* owned */
 	int64_t			 sent_at;
-	int			 found;
+	int64_t			 sends;
+	int			 decided;	/* applied or rejected now */
+	int			 queued;	/* Blnk shows it queued */
 };
 
 struct sentlist {
@@ -392,6 +413,7 @@ sent_add(const struct sync_posting *p, void *arg)
 	memset(&l->v[l->n], 0, sizeof(l->v[0]));
 	snprintf(l->v[l->n].reference, REF_MAX, "%s", p->reference);
 	l->v[l->n].sent_at = p->sent_at;
+	l->v[l->n].sends = p->sends;
 	if ((l->v[l->n].body = strdup(p->body)) == NULL)
 		return 0;
 	l->n++;
@@ -423,8 +445,7 @@ batch_name(const char *batch, void *arg)
 	return b->n < 16;
 }
 
-/* Does the _q row match the posting's body (amount, precision,
- * currency)? */
+/* Does the _q row hold what the posting's body says (amount, currency)? */
 static int
 row_matches(struct json_object *row, struct json_object *body)
 {
@@ -443,23 +464,131 @@ row_matches(struct json_object *row, struct json_object *body)
 	return 1;
 }
 
+/* The posting of l whose reference is ref, not yet decided, or NULL. */
+static struct sent *
+sent_find(struct sentlist *l, const char *ref)
+{
+	size_t	 k;
+
+	for (k = 0; k < l->n; k++)
+		if (!l->v[k].decided && strcmp(l->v[k].reference, ref) == 0)
+			return &l->v[k];
+	return NULL;
+}
+
 /*
- * Every row of Blnk's outcome (status not QUEUED) of batch, page by
- * page, decided against the sent postings l.  1, or 0 with *st.
+ * Decide posting p from Blnk's outcome row (its <ref>_q), inside the
+ * caller's transaction: applied if Blnk applied what was sent, else
+ * rejected with a problem that says why and what to do.  1, 0 on a
+ * database error.
+ */
+static int
+decide(struct run *u, struct sent *p, struct json_object *row)
+{
+	struct json_object	*body, *meta;
+	const char		*status, *id, *txn, *why;
+	int			 ok;
+
+	status = run_str(row, "status");
+	id = run_str(row, "transaction_id");
+	body = json_tokener_parse(p->body);
+	txn = run_str(json_object_object_get(body, "meta_data"), "stripe_txn");
+	p->decided = 1;
+	u->r.n[SN_CONFIRMED]++;
+	if (status != NULL && strcmp(status, "APPLIED") == 0 &&
+	    row_matches(row, body))
+		ok = db_posting_set(u->x->db, u->r.install_id, p->reference,
+		    "applied", id);
+	else if (status != NULL && strcmp(status, "APPLIED") == 0)
+		ok = db_posting_set(u->x->db, u->r.install_id, p->reference,
+		    "rejected", id) && run_problem(u, txn, p->reference,
+		    "AMOUNT_MISMATCH", "Blnk holds this reference with another "
+		    "amount or currency than the app posted: look at "
+		    "transaction %s in Blnk", id != NULL ? id : "?");
+	else {
+		meta = json_object_object_get(row, "meta_data");
+		why = run_str(meta, "blnk_rejection_reason");
+		ok = db_posting_set(u->x->db, u->r.install_id, p->reference,
+		    "rejected", id) && run_problem(u, txn, p->reference,
+		    "REJECTED", "Blnk rejected the posting (%s): fund the "
+		    "source balance or allow it to go below zero in the "
+		    "settings (overdraft), then post it again from Blnk",
+		    why != NULL ? why : (status != NULL ? status :
+		    "no status"));
+	}
+	json_object_put(body);
+	return ok;
+}
+
+/* Decide every posting of l that a page of Blnk's rows (data) has an
+ * outcome row for.  1, 0 on a database error. */
+static int
+decide_rows(struct run *u, struct sentlist *l, struct json_object *data)
+{
+	struct json_object	*row;
+	struct sent		*p;
+	const char		*ref;
+	char			 base[REF_MAX];
+	size_t			 i, n, len;
+
+	n = json_object_is_type(data, json_type_array) ?
+	    json_object_array_length(data) : 0;
+	for (i = 0; i < n; i++) {
+		row = json_object_array_get_idx(data, i);
+		if ((ref = run_str(row, "reference")) == NULL ||
+		    (len = strlen(ref)) < 3 || len >= REF_MAX ||
+		    strcmp(ref + len - 2, "_q") != 0)
+			continue;
+		memcpy(base, ref, len - 2);
+		base[len - 2] = '\0';
+		if ((p = sent_find(l, base)) != NULL && !decide(u, p, row))
+			return 0;
+	}
+	return 1;
+}
+
+/* GET /data/transactions with query; 1 with *out, or 0 with *st. */
+static int
+read_rows(struct run *u, const char *const *query, struct json_object **out,
+    enum step *st)
+{
+	static const char *const segs[] = { "transactions", NULL };
+	struct cloud_err	 e;
+	struct json_object	*data;
+
+	if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL, out,
+	    &e)) {
+		*st = run_cloud_transient(&e) ? run_transient(u, e.code,
+		    e.message) : run_fail(u, e.code, e.message);
+		return 0;
+	}
+	if (!json_object_object_get_ex(*out, "data", &data) ||
+	    !json_object_is_type(data, json_type_array)) {
+		json_object_put(*out);
+		*st = run_fail(u, "CLOUD_ERROR", "Blnk Cloud's transaction list "
+		    "is not a list");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Blnk's outcome rows (status not QUEUED) of batch, page by page until a
+ * page comes back empty or the total is reached (whatever page size Cloud
+ * really serves), decided against the sent postings l.  1, or 0 with *st.
  */
 static int
 read_batch(struct run *u, const char *batch, struct sentlist *l,
     enum step *st)
 {
-	static const char *const segs[] = { "transactions", NULL };
-	struct json_object	*out, *data, *row, *body, *meta;
-	struct cloud_err	 e;
-	const char		*query[12], *ref, *status, *id;
-	char			 pagebuf[24], base[REF_MAX];
-	size_t			 i, k, n, len;
+	struct json_object	*out, *data, *v;
+	const char		*query[12];
+	char			 pagebuf[24];
+	int64_t			 seen = 0, total = -1;
+	size_t			 n;
 	long			 page;
 
-	for (page = 1; ; page++) {
+	for (page = 1; page <= 1000; page++) {
 		snprintf(pagebuf, sizeof(pagebuf), "%ld", page);
 		query[0] = "meta_data.stripe_sync.batch_eq";
 		query[1] = batch;
@@ -470,77 +599,18 @@ read_batch(struct run *u, const char *batch, struct sentlist *l,
 		query[6] = "page";
 		query[7] = pagebuf;
 		query[8] = NULL;
-		if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL,
-		    &out, &e)) {
-			*st = run_cloud_transient(&e) ? run_transient(u, e.code,
-			    e.message) : run_fail(u, e.code, e.message);
+		if (!read_rows(u, query, &out, st))
 			return 0;
-		}
-		if (!json_object_object_get_ex(out, "data", &data) ||
-		    !json_object_is_type(data, json_type_array)) {
-			json_object_put(out);
-			*st = run_fail(u, "CLOUD_ERROR", "Blnk Cloud's "
-			    "transaction list is not a list");
-			return 0;
-		}
+		data = json_object_object_get(out, "data");
+		n = json_object_array_length(data);
+		if (json_object_object_get_ex(out, "total", &v) &&
+		    json_object_is_type(v, json_type_int))
+			total = json_object_get_int64(v);
 		if ((*st = run_begin(u)) != S_NEXT) {
 			json_object_put(out);
 			return 0;
 		}
-		n = json_object_array_length(data);
-		for (i = 0; i < n; i++) {
-			row = json_object_array_get_idx(data, i);
-			if ((ref = run_str(row, "reference")) == NULL ||
-			    (len = strlen(ref)) < 3 || len >= REF_MAX ||
-			    strcmp(ref + len - 2, "_q") != 0)
-				continue;
-			memcpy(base, ref, len - 2);
-			base[len - 2] = '\0';
-			for (k = 0; k < l->n; k++)
-				if (strcmp(l->v[k].reference, base) == 0)
-					break;
-			if (k == l->n || l->v[k].found)
-				continue;
-			l->v[k].found = 1;
-			status = run_str(row, "status");
-			id = run_str(row, "transaction_id");
-			body = json_tokener_parse(l->v[k].body);
-			if (status != NULL && strcmp(status, "APPLIED") == 0 &&
-			    row_matches(row, body)) {
-				if (!db_posting_set(u->x->db, u->r.install_id,
-				    base, "applied", id))
-					goto dberr;
-			} else if (status != NULL &&
-			    strcmp(status, "APPLIED") == 0) {
-				if (!db_posting_set(u->x->db, u->r.install_id,
-				    base, "rejected", id) ||
-				    !run_problem(u, run_str(json_object_object_get(
-				    body, "meta_data"), "stripe_txn"), base,
-				    "AMOUNT_MISMATCH", "Blnk holds this "
-				    "reference with another amount or currency "
-				    "than the app posted: look at transaction "
-				    "%s in Blnk", id != NULL ? id : "?"))
-					goto dberr;
-			} else {
-				meta = json_object_object_get(row, "meta_data");
-				if (!db_posting_set(u->x->db, u->r.install_id,
-				    base, "rejected", id) ||
-				    !run_problem(u, run_str(json_object_object_get(
-				    body, "meta_data"), "stripe_txn"), base,
-				    "REJECTED", "Blnk rejected the posting (%s): "
-				    "fund the source balance or allow it to go "
-				    "below zero in the settings (overdraft), then "
-				    "post it again from Blnk",
-				    run_str(meta, "blnk_rejection_reason") != NULL ?
-				    run_str(meta, "blnk_rejection_reason") :
-				    (status != NULL ? status : "no status")))
-					goto dberr;
-			}
-			json_object_put(body);
-			u->r.n[SN_CONFIRMED]++;
-			continue;
-dberr:
-			json_object_put(body);
+		if (!decide_rows(u, l, data)) {
 			json_object_put(out);
 			*st = run_db_fail(u, "recording an outcome");
 			return 0;
@@ -548,93 +618,135 @@ dberr:
 		json_object_put(out);
 		if ((*st = run_save(u)) != S_NEXT)
 			return 0;
-		if (n < READ_PAGE)
+		seen += (int64_t)n;
+		if (n == 0 || (total >= 0 && seen >= total))
 			return 1;
 	}
+	return 1;
 }
 
 /*
- * Postings Blnk shows no outcome for yet: those sent a while ago of which
- * Blnk has no row at all (<ref>) are sent again.  1, or 0 with *st.
+ * The references of l's undecided postings sent more than REPOST_S ago,
+ * each with suffix, comma-joined into refs (reference_in takes at most
+ * 1000 characters a value), from *next on.  Returns how many went in.
+ */
+static size_t
+ref_chunk(struct sentlist *l, size_t *next, const char *suffix,
+    char *refs, size_t refsz)
+{
+	size_t	 used = 0, n = 0, need;
+	int64_t	 now = run_now();
+
+	refs[0] = '\0';
+	for (; *next < l->n; (*next)++) {
+		struct sent	*p = &l->v[*next];
+
+		if (p->decided || p->queued || p->sent_at > now - REPOST_S)
+			continue;
+		need = strlen(p->reference) + strlen(suffix) + (used > 0);
+		if (used + need >= refsz)
+			break;
+		used += (size_t)snprintf(refs + used, refsz - used, "%s%s%s",
+		    used > 0 ? "," : "", p->reference, suffix);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Postings the batch's read did not decide: looked up by reference, as
+ * <ref>_q (Blnk may hold them from another batch, a reinstall, a
+ * restored database) and then as <ref> (still queued: wait).  What Blnk
+ * has no trace of is sent again, up to RESEND_MAX times; then it is
+ * given up with a problem that says what to check.  1, or 0 with *st.
  */
 static int
 resend_missing(struct run *u, struct sentlist *l, enum step *st)
 {
-	static const char *const segs[] = { "transactions", NULL };
-	struct json_object	*out, *data, **bodies;
-	struct cloud_err	 e;
-	const char		*query[8], *ref;
+	struct json_object	*out, *data, **bodies = NULL, *row;
+	struct sent		*p;
+	const char		*query[6], *ref;
 	char			 refs[1001];
-	size_t			 i, j, k, n, used, nb, start;
+	size_t			 next, i, k, n, nb = 0;
 	int64_t			 now = run_now();
+	int			 pass;
 
+	*st = S_NEXT;
+	/* Pass 0: the outcome rows; pass 1: the rows still queued. */
+	for (pass = 0; pass < 2; pass++)
+		for (next = 0; ref_chunk(l, &next, pass == 0 ? "_q" : "", refs,
+		    sizeof(refs)) > 0; ) {
+			query[0] = "reference_in";
+			query[1] = refs;
+			query[2] = "pageSize";
+			query[3] = "100";
+			query[4] = NULL;
+			if (!read_rows(u, query, &out, st))
+				return 0;
+			data = json_object_object_get(out, "data");
+			if ((*st = run_begin(u)) != S_NEXT) {
+				json_object_put(out);
+				return 0;
+			}
+			if (pass == 0 && !decide_rows(u, l, data)) {
+				json_object_put(out);
+				*st = run_db_fail(u, "recording an outcome");
+				return 0;
+			}
+			n = json_object_array_length(data);
+			for (i = 0; pass == 1 && i < n; i++) {
+				row = json_object_array_get_idx(data, i);
+				if ((ref = run_str(row, "reference")) != NULL &&
+				    (p = sent_find(l, ref)) != NULL)
+					p->queued = 1;	/* wait */
+			}
+			json_object_put(out);
+			if ((*st = run_save(u)) != S_NEXT)
+				return 0;
+		}
 	if ((bodies = calloc(l->n + 1, sizeof(*bodies))) == NULL) {
 		*st = run_fail(u, "INTERNAL", "out of memory");
 		return 0;
 	}
-	nb = 0;
-	/* reference_in takes at most 1000 characters a value. */
-	for (i = 0; i < l->n; ) {
-		refs[0] = '\0';
-		used = 0;
-		start = i;
-		for (; i < l->n; i++) {
-			if (l->v[i].found || l->v[i].sent_at > now - REPOST_S)
-				continue;
-			if (used + strlen(l->v[i].reference) + 1 >= sizeof(refs))
-				break;
-			used += (size_t)snprintf(refs + used, sizeof(refs) - used,
-			    "%s%s", used > 0 ? "," : "", l->v[i].reference);
-		}
-		if (used == 0)
+	if ((*st = run_begin(u)) != S_NEXT)
+		goto out;
+	for (k = 0; k < l->n; k++) {
+		p = &l->v[k];
+		if (p->decided || p->queued || p->sent_at > now - REPOST_S)
 			continue;
-		query[0] = "reference_in";
-		query[1] = refs;
-		query[2] = "pageSize";
-		query[3] = "100";
-		query[4] = NULL;
-		if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL,
-		    &out, &e)) {
-			free(bodies);
-			*st = run_cloud_transient(&e) ? run_transient(u, e.code,
-			    e.message) : run_fail(u, e.code, e.message);
-			return 0;
-		}
-		data = json_object_object_get(out, "data");
-		n = json_object_is_type(data, json_type_array) ?
-		    json_object_array_length(data) : 0;
-		for (j = start; j < i; j++) {
-			if (l->v[j].found || l->v[j].sent_at > now - REPOST_S)
-				continue;
-			for (k = 0; k < n; k++) {
-				ref = run_str(json_object_array_get_idx(data, k),
-				    "reference");
-				if (ref != NULL &&
-				    strcmp(ref, l->v[j].reference) == 0)
-					break;
+		if (p->sends >= RESEND_MAX) {
+			/* Core drops a post it cannot take without a word
+			 * (an unknown balance id, a used reference): after
+			 * RESEND_MAX tries, say so instead of trying on. */
+			if (!db_posting_set(u->x->db, u->r.install_id,
+			    p->reference, "rejected", NULL) ||
+			    !run_problem(u, NULL, p->reference, "NEVER_STORED",
+			    "Blnk never stored this posting after %d sends: "
+			    "check that the balances in the settings' mapping "
+			    "exist in Blnk", RESEND_MAX)) {
+				*st = run_db_fail(u, "giving a posting up");
+				goto out;
 			}
-			if (k < n)
-				continue;	/* queued: wait */
-			bodies[nb++] = json_tokener_parse(l->v[j].body);
+			p->decided = 1;
+			u->r.n[SN_CONFIRMED]++;
+			continue;
 		}
-		json_object_put(out);
+		if (!db_posting_resent(u->x->db, u->r.install_id,
+		    p->reference, now)) {
+			*st = run_db_fail(u, "marking a resend");
+			goto out;
+		}
+		p->sends++;
+		p->sent_at = now;
+		bodies[nb++] = json_tokener_parse(p->body);
 	}
+	if ((*st = run_save(u)) != S_NEXT)
+		goto out;
 	if (nb > 0) {
 		log_info("sync %s: %zu postings Blnk has no trace of are sent "
 		    "again", u->r.run_id, nb);
-		if ((*st = run_begin(u)) != S_NEXT)
-			goto out;
-		for (i = 0; i < nb; i++)
-			if (!db_posting_resent(u->x->db, u->r.install_id,
-			    run_str(bodies[i], "reference"), now)) {
-				*st = run_db_fail(u, "marking a resend");
-				goto out;
-			}
-		if ((*st = run_save(u)) != S_NEXT ||
-		    (*st = post_bodies(u, bodies, nb)) != S_NEXT)
-			goto out;
+		*st = post_bodies(u, bodies, nb);
 	}
-	*st = S_NEXT;
 out:
 	for (i = 0; i < nb; i++)
 		json_object_put(bodies[i]);
@@ -673,7 +785,7 @@ step_confirm(struct run *u)
 			return st;
 		}
 		for (k = 0; k < l.n; k++)
-			waiting += !l.v[k].found;
+			waiting += !l.v[k].decided;
 		sent_free(&l);
 		if ((st = run_begin(u)) != S_NEXT)
 			return st;

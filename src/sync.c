@@ -61,8 +61,22 @@ setup(struct run *u)
 		return run_fail(u, "MODE_CHANGED", "the Stripe key was switched "
 		    "to the other mode during the run; start a new run");
 	snprintf(u->r.mode, sizeof(u->r.mode), "%s", sc.mode);
-	if (db_stripe_key(u->x->db, u->x->cf, u->r.install_id, &u->key) != 1)
-		return run_db_fail(u, "opening the Stripe key");
+	snprintf(u->key_at, sizeof(u->key_at), "%s", sc.updated_at);
+	if (u->key != NULL) {
+		crypto_wipe(u->key, strlen(u->key));
+		free(u->key);
+		u->key = NULL;
+	}
+	/* A key that no longer opens (the master key that sealed it is not
+	 * configured) is not an outage: the run fails and says so, instead
+	 * of being claimed again after every lease. */
+	if ((rc = db_stripe_key(u->x->db, u->x->cf, u->r.install_id,
+	    &u->key)) != 1)
+		return rc == 0 ? run_fail(u, "STRIPE_NOT_CONNECTED", "Stripe "
+		    "was disconnected; connect a key and start a new run") :
+		    run_fail(u, "STRIPE_KEY_UNREADABLE", "the stored Stripe key "
+		    "cannot be opened (is the master key that sealed it in "
+		    "master_key or old_master_keys?): connect the key again");
 	settings_default(&u->s);
 	if ((rc = db_settings_get(u->x->db, u->r.install_id, &json)) < 0)
 		return run_db_fail(u, "reading the settings");
@@ -88,7 +102,39 @@ setup(struct run *u)
 	if (strcmp(u->r.kind, "payins") != 0 && u->s.import_payouts)
 		u->mask |= KIND_PAYOUTS;
 	stripe_set_rate(u->x->stripe, u->x->cf->stripe_rate > 0 ?
-	    u->x->cf->stripe_rate : strcmp(sc.mode, "live") == 0 ? 100 : 25);
+	    u->x->cf->stripe_rate : strcmp(sc.mode, "live") == 0 ? 50 : 20);
+	return S_NEXT;
+}
+
+/*
+ * Between two steps: is the install still active and the same Stripe key
+ * connected?  An uninstall or a disconnect ends the run at once (no more
+ * calls with a key that is gone); a new key of the same mode is opened
+ * and used from the next step on.
+ */
+static enum step
+recheck(struct run *u)
+{
+	struct install		 in;
+	struct stripe_conn	 sc;
+	int			 rc;
+
+	if ((rc = db_install_get(u->x->db, u->r.install_id, &in)) < 0)
+		return run_db_fail(u, "reading the install");
+	if (rc == 1 && in.status != INSTALL_ACTIVE)
+		rc = 0;
+	if (rc == 1)
+		install_free(&in);
+	if (rc == 0)
+		return run_fail(u, "APP_UNINSTALLED", "the app was uninstalled "
+		    "from this instance during the run");
+	if ((rc = db_stripe_get(u->x->db, u->r.install_id, &sc)) < 0)
+		return run_db_fail(u, "reading the connection");
+	if (rc == 0)
+		return run_fail(u, "STRIPE_NOT_CONNECTED", "Stripe was "
+		    "disconnected during the run");
+	if (strcmp(sc.updated_at, u->key_at) != 0)
+		return setup(u);
 	return S_NEXT;
 }
 
@@ -203,6 +249,7 @@ struct net_ctx {
 	struct run		*u;
 	struct json_object	*sums;	/* Stripe's balance, per currency */
 	struct json_object	*seen;	/* currencies with items */
+	int64_t			 since;	/* the start date */
 	int			 ok;
 };
 
@@ -225,7 +272,7 @@ opening_one(const char *cur, int64_t net, void *arg)
 	}
 	if (open == 0)
 		return 1;
-	syncmap_opening(c->u->r.mode, cur, open, c->u->s.start_at, &it);
+	syncmap_opening(c->u->r.mode, cur, open, c->since, &it);
 	if (db_item_add(c->u->x->db, c->u->r.install_id, &it, c->u->r.run_id,
 	    NULL) < 0) {
 		c->ok = 0;
@@ -240,7 +287,7 @@ opening_one(const char *cur, int64_t net, void *arg)
  * the net of every balance transaction since the start date.
  */
 static int
-add_openings(struct run *u, struct json_object *sums)
+add_openings(struct run *u, struct json_object *sums, int64_t since)
 {
 	struct json_object_iterator it, end;
 	struct net_ctx		 c;
@@ -252,8 +299,9 @@ add_openings(struct run *u, struct json_object *sums)
 	c.sums = sums;
 	c.seen = json_object_new_object();
 	c.ok = 1;
+	c.since = since;
 	if (c.seen == NULL || !db_items_net(u->x->db, u->r.install_id,
-	    u->r.mode, u->s.start_at, opening_one, &c) || !c.ok) {
+	    u->r.mode, since, opening_one, &c) || !c.ok) {
 		json_object_put(c.seen);
 		return 0;
 	}
@@ -267,7 +315,7 @@ add_openings(struct run *u, struct json_object *sums)
 			continue;
 		syncmap_opening(u->r.mode, cur,
 		    json_object_get_int64(json_object_iter_peek_value(&it)),
-		    u->s.start_at, &item);
+		    since, &item);
 		if (db_item_add(u->x->db, u->r.install_id, &item,
 		    u->r.run_id, NULL) < 0) {
 			json_object_put(c.seen);
@@ -278,37 +326,59 @@ add_openings(struct run *u, struct json_object *sums)
 	return 1;
 }
 
-/* The listing is complete: the opening balance if one is due, the
- * high-water mark for the next run, and on to posting. */
+/*
+ * The listing is complete: the opening balance if one is due, the
+ * high-water mark for the next run, and on to posting.  The opening is
+ * due on the install's first listing from a start date: the date the
+ * listing ran from (the run's window, not the settings of now).  Stripe's
+ * balance must be the same after the listing as before it, or the
+ * listing is done again against the newer balance; the older one is kept
+ * until the newer is read, so no failure here can lose the opening.
+ */
 static enum step
 fetch_done(struct run *u)
 {
 	struct json_object	*sums = NULL;
 	enum step		 st;
-	int64_t			 hw, start_at = u->s.start_at;
+	int64_t			 hw, start_at;
+	char			 now[32], *again;
 	int			 rc;
 
-	if (u->r.balance_before != NULL) {
+	if ((rc = db_cursor_get(u->x->db, u->r.install_id, u->r.mode, &hw,
+	    &start_at)) < 0)
+		return run_db_fail(u, "reading the cursor");
+	if (rc == 0)
+		start_at = u->r.window_gte > 0 ? u->r.window_gte : 0;
+	if (rc == 0 && start_at > 0) {
 		if (!run_stripe_balance(u, &sums, &st))
 			return st;
-		if (!sums_equal(u->r.balance_before, sums)) {
-			/* Something moved Stripe's balance while we listed:
-			 * list again from the newest, or the opening would
-			 * count it twice. */
-			json_object_put(sums);
-			if (++u->opening_tries >= OPENING_TRIES)
+		if (u->r.balance_before == NULL ||
+		    !sums_equal(u->r.balance_before, sums)) {
+			/* Something moved Stripe's balance while we listed
+			 * (or its first reading is missing): list again from
+			 * the newest, or the opening would count it twice. */
+			if (u->r.balance_before != NULL &&
+			    ++u->opening_tries >= OPENING_TRIES) {
+				json_object_put(sums);
 				return run_fail(u, "OPENING_UNSTABLE", "Stripe's "
 				    "balance kept changing while the run listed "
 				    "its balance transactions; run again");
-			free(u->r.balance_before);
-			u->r.balance_before = NULL;
-			if (!run_stripe_balance(u, &sums, &st))
-				return st;
-			u->r.balance_before = run_json_dup(sums);
+			}
+			if (u->r.balance_before != NULL)
+				log_info("sync %s: Stripe's balance moved while "
+				    "listing; listing again for the opening "
+				    "balance", u->r.run_id);
+			again = run_json_dup(sums);
 			json_object_put(sums);
-			u->r.cursor[0] = '\0';
-			if ((st = run_begin(u)) != S_NEXT)
+			if (again == NULL)
+				return run_fail(u, "INTERNAL", "out of memory");
+			if ((st = run_begin(u)) != S_NEXT) {
+				free(again);
 				return st;
+			}
+			free(u->r.balance_before);
+			u->r.balance_before = again;
+			u->r.cursor[0] = '\0';
 			return run_save(u);
 		}
 	}
@@ -316,27 +386,17 @@ fetch_done(struct run *u)
 		json_object_put(sums);
 		return st;
 	}
-	if (sums != NULL && !add_openings(u, sums)) {
+	if (sums != NULL && !add_openings(u, sums, start_at)) {
 		json_object_put(sums);
 		return run_db_fail(u, "adding the opening balance");
 	}
 	json_object_put(sums);
-	rc = db_cursor_get(u->x->db, u->r.install_id, u->r.mode, &hw,
-	    &start_at);
-	if (rc < 0)
-		return run_db_fail(u, "reading the cursor");
-	if (rc == 0)
-		start_at = u->s.start_at;
 	hw = u->r.high_water > u->r.window_gte ? u->r.high_water :
 	    u->r.window_gte;
-	{
-		char	 now[32];
-
-		run_now_text(now, sizeof(now));
-		if (!db_cursor_put(u->x->db, u->r.install_id, u->r.mode,
-		    hw < 0 ? 0 : hw, start_at, now))
-			return run_db_fail(u, "storing the cursor");
-	}
+	run_now_text(now, sizeof(now));
+	if (!db_cursor_put(u->x->db, u->r.install_id, u->r.mode,
+	    hw < 0 ? 0 : hw, start_at, now))
+		return run_db_fail(u, "storing the cursor");
 	free(u->r.balance_before);
 	u->r.balance_before = NULL;
 	u->r.cursor[0] = '\0';
@@ -354,6 +414,7 @@ step_fetch(struct run *u)
 	const char		*query[12];
 	enum step		 st;
 	char			*ctx, why[WHY_MAX], gte[24], state[12];
+	char			 before[128];
 	size_t			 i, n, q = 0;
 	int			 more, rc;
 
@@ -372,6 +433,7 @@ step_fetch(struct run *u)
 		json_object_put(page);
 		return st;
 	}
+	snprintf(before, sizeof(before), "%s", u->r.cursor);
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(data, i);
 		if (json_object_object_get_ex(t, "id", &v) &&
@@ -406,6 +468,11 @@ step_fetch(struct run *u)
 			u->r.high_water = it.created;
 	}
 	json_object_put(page);
+	if (more && strcmp(before, u->r.cursor) == 0) {
+		db_rollback(u->x->db);
+		return run_fail(u, "STRIPE_ERROR", "Stripe answered the same "
+		    "page twice; the listing cannot go on");
+	}
 	if ((st = run_save(u)) != S_NEXT || more)
 		return st;
 	return fetch_done(u);
@@ -584,7 +651,8 @@ sync_work(struct sync_ctx *x)
 	log_info("sync %s: claimed (%s, attempt %lld, phase %s)", u.r.run_id,
 	    u.r.kind, (long long)u.r.attempts, u.r.phase);
 	if ((st = setup(&u)) == S_NEXT)
-		while ((st = step(&u)) == S_NEXT && !x->stopping(x->arg))
+		while ((st = step(&u)) == S_NEXT && !x->stopping(x->arg) &&
+		    (st = recheck(&u)) == S_NEXT)
 			continue;
 	switch (st) {
 	case S_NEXT:

@@ -8,7 +8,7 @@
  * seconds that the database is still usable.  SIGTERM, SIGINT or SIGQUIT
  * stop it: a run in progress stops at its next step and gives its lease
  * up, so another runner (or this one, restarted) continues it at once.
- * SIGHUP reloads the configuration between steps.  Signals are blocked and
+ * SIGHUP reloads the configuration between runs.  Signals are blocked and
  * taken with sigtimedwait(), so none is lost while a call is under way.
  */
 #include "config.h"

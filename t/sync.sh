@@ -95,13 +95,13 @@ sync_install() {
 }
 
 # conf_set KEY VALUE: set a key in the stack's configuration and have
-# stripe-syncd reload it (wait for its log line).
+# stripe-syncd reload it (wait for its log line: it reloads between runs).
 conf_set() {
 	sed -i "/^$1[ 	]*=/d" "$CONF" && echo "$1 = $2" >> "$CONF" &&
 	_r=$(grep -c "reload: configuration" "$LOGS/app.log" || true) &&
 	kill -HUP "$(cat "$STACK/s/pids/syncd.pid")" &&
 	_n=0 && while [ "$(grep -c "reload: configuration" "$LOGS/app.log")" -le "$_r" ]; do
-		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "stripe-syncd did not reload"; return 1; }
+		_n=$((_n + 1)); [ $_n -lt 3000 ] || { echo "stripe-syncd did not reload"; return 1; }
 		sleep 0.02
 	done
 }

@@ -231,6 +231,19 @@ test_expect_success 'settings: the start date is fixed once the first listing ra
 	api PUT /api/v1/settings d.json && expect_status 200
 '
 
+test_expect_success 'settings: a start date to come is refused; once a run began listing, the date is fixed' '
+	sql "DELETE FROM sync_cursors" &&
+	tomorrow=$(date -u -d "@$(( $(date +%s) + 86400 ))" +%Y-%m-%d) &&
+	echo "{\"start_date\":\"$tomorrow\"}" > f.json &&
+	api PUT /api/v1/settings f.json && expect_error 400 INVALID_FIELD start_date &&
+	test_grep "later than today" resp.body &&
+	echo "{\"start_date\":\"2026-03-01\"}" > d.json && api PUT /api/v1/settings d.json && expect_status 200 &&
+	sql "INSERT INTO sync_runs (run_id, installed_app_id, kind, trigger, mode, status, phase, window_gte, created_at, updated_at) VALUES ('\''run_x'\'', '\''instapp_1'\'', '\''all'\'', '\''portal'\'', '\''test'\'', '\''failed'\'', '\''fetch'\'', 1772323200, '\''2026-11-01T00:00:00Z'\'', '\''2026-11-01T00:00:00Z'\'')" &&
+	echo "{\"start_date\":\"2026-04-01\"}" > d.json &&
+	api PUT /api/v1/settings d.json && expect_error 409 START_DATE_LOCKED start_date &&
+	echo "{\"start_date\":\"2026-03-01\"}" > d.json && api PUT /api/v1/settings d.json && expect_status 200
+'
+
 test_expect_success 'no key reached the log' '
 	! grep -F -e 51AbCdEf -e 51ZyXwVu "$TRASH/app.log"
 '

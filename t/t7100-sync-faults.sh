@@ -41,8 +41,8 @@ test_expect_success 'killed with SIGKILL at 20 points of a run and restarted eac
 		syncd_restart &&
 		i=$((i + 1)) || return 1
 	done &&
-	conf_set stripe_rate 0 && sim POST /_sim/queue "{\"delay_ms\":50}" &&
-	sync_wait 300 &&
+	sim POST /_sim/queue "{\"delay_ms\":50}" && sync_wait 300 &&
+	conf_set stripe_rate 0 &&
 	test "$(jq -r .status run.json)" = completed &&
 	test "$(jq -r .attempts run.json)" -ge 21 &&
 	test "$(jq -r .counts.found run.json)" = 1500 &&

@@ -1,0 +1,75 @@
+#!/bin/sh
+test_description='what a live deployment meets: a reinstall on the same instance, a mapping to a balance Blnk does not have, an uninstall mid-run, Stripe activity while a start-date listing runs'
+. "$top_srcdir/t/lib.sh"
+. "$top_srcdir/t/stack.sh"
+. "$top_srcdir/t/sync.sh"
+
+STACK_ARGS="--stripe-count 600 --stripe-currencies usd,eur"
+
+test_expect_success_here 'setup: the stack' '
+	stack_start 2 &&
+	sim POST /_sim/register "{}" && test "$SIM_STATUS" = 200 &&
+	SKEY=$(jq -r ".test[0]" "$STACK/s/etc/stripe-sim-keys.json") &&
+	conf_set sync_confirm_timeout 60
+'
+
+# The new install has a new id and its own records, but Blnk already
+# holds every posting under the same references: each is found by its
+# reference and counted, none is posted twice.
+test_expect_success 'a reinstall on the same instance finds what Blnk holds already, and posts nothing twice' '
+	sync_install inst_re && OLD=$ID && sync_now && sync_wait &&
+	test "$(jq -r .status run.json)" = completed &&
+	sim POST /_sim/uninstall "{\"installed_app_id\":\"$OLD\"}" && test "$SIM_STATUS" = 200 &&
+	sync_install inst_re && test "$ID" != "$OLD" &&
+	sync_now && sync_wait &&
+	test "$(jq -r .status run.json)" = completed &&
+	test "$(jq -r .counts.imported run.json)" = 600 &&
+	test "$(jq -r .counts.rejected run.json)" = 0 &&
+	sync_verify
+'
+
+test_expect_success 'a pay-in balance Blnk does not have: given up after a few sends, said plainly' '
+	sync_install inst_bad &&
+	api PUT /api/v1/settings "{\"mapping\":{\"payins\":\"fixed\",\"payin_balance\":\"bln_doesnotexist\"}}" && want 200 &&
+	sync_now && sync_wait 300 &&
+	test "$(jq -r .status run.json)" = completed &&
+	test "$(jq -r .counts.rejected run.json)" -gt 0 &&
+	test "$(jq -r "[.problems[] | select(.code == \"NEVER_STORED\")] | length" run.json)" -gt 0 &&
+	jq -r "[.problems[] | select(.code == \"NEVER_STORED\")][0].message" run.json | grep -q mapping
+'
+
+test_expect_success 'an uninstall mid-run ends the run at once: no more calls to Stripe' '
+	conf_set stripe_rate 2 &&
+	sync_install inst_un && sync_now &&
+	n=0 && until [ "$(run_field .counts.found)" -ge 100 ]; do
+		n=$((n + 1)); [ $n -lt 600 ] || return 1; sleep 0.1; done &&
+	sim POST /_sim/uninstall "{\"installed_app_id\":\"$ID\"}" && test "$SIM_STATUS" = 200 &&
+	n=0 && until sqlite3 "$STACK/s/data/stripe-sync.db" "SELECT status FROM sync_runs WHERE run_id = '\''$RUN'\''" | grep -q failed; do
+		n=$((n + 1)); [ $n -lt 300 ] || return 1; sleep 0.1; done &&
+	test "$(sqlite3 "$STACK/s/data/stripe-sync.db" "SELECT error_code FROM sync_runs WHERE run_id = '\''$RUN'\''")" = APP_UNINSTALLED &&
+	stripe GET /_sim/requests && a=$(jq -r .total stripe.json) && sleep 2 &&
+	stripe GET /_sim/requests && test "$(jq -r .total stripe.json)" = "$a" &&
+	conf_set stripe_rate 0
+'
+
+test_expect_success 'Stripe activity while a start-date listing runs: listed again, the opening still exact' '
+	conf_set stripe_rate 4 &&
+	sync_install inst_moving &&
+	api PUT /api/v1/settings "{\"start_date\":\"$(date -u -d "@$(( $(date +%s) - 5 * 86400 ))" +%Y-%m-%d)\"}" && want 200 &&
+	sync_now &&
+	n=0 && until [ "$(run_field .counts.found)" -ge 1 ]; do
+		n=$((n + 1)); [ $n -lt 600 ] || return 1; sleep 0.05; done &&
+	stripe POST /_sim/activity "{\"count\":5}" && test "$STRIPE_STATUS" = 200 &&
+	sync_wait 300 &&
+	test "$(jq -r .status run.json)" = completed &&
+	grep -q "$RUN: Stripe.s balance moved while listing" "$LOGS/app.log" &&
+	conf_set stripe_rate 0 &&
+	since=$(sqlite3 "$STACK/s/data/stripe-sync.db" "SELECT start_at FROM sync_cursors WHERE installed_app_id = '\''$ID'\''") &&
+	{ sync_verify --since "$since" || {
+		sim GET "/_sim/core?instance_id=$INSTANCE" &&
+		jq -c "[.transactions[] | select(.status == \"REJECTED\") | {reference, precise_amount, currency, m: .meta_data}]" sim.json
+		jq -c ".problems" run.json; false; }; } &&
+	test "$(jq -r "[.balances[] | select(.match | not)] | length" run.json)" = 0
+'
+
+test_done
