@@ -4,7 +4,7 @@ test_description='a full sync through the stack: 5,000 balance transactions in s
 . "$top_srcdir/t/stack.sh"
 . "$top_srcdir/t/sync.sh"
 
-STACK_ARGS="--stripe-count 5000 --stripe-currencies usd,eur,gbp,jpy,kwd,krw,bhd"
+STACK_ARGS="--stripe-seed t7000-sync --stripe-count 5000 --stripe-currencies usd,eur,gbp,jpy,kwd,krw,bhd"
 
 test_expect_success_here 'setup: the stack, an install, the simulated Stripe connected' '
 	sync_setup 2

@@ -4,7 +4,7 @@ test_description='a sync survives its job runner killed at 20 points, Cloud fail
 . "$top_srcdir/t/stack.sh"
 . "$top_srcdir/t/sync.sh"
 
-STACK_ARGS="--stripe-count 1500 --stripe-currencies usd,eur,jpy,kwd"
+STACK_ARGS="--stripe-seed t7100-sync-faults --stripe-count 1500 --stripe-currencies usd,eur,jpy,kwd"
 SYNCD_PID() { cat "$STACK/s/pids/syncd.pid"; }
 
 test_expect_success_here 'setup: the stack with short leases and timeouts' '

@@ -4,7 +4,7 @@ test_description='the settings shape the import: a start date and its opening ba
 . "$top_srcdir/t/stack.sh"
 . "$top_srcdir/t/sync.sh"
 
-STACK_ARGS="--stripe-count 800 --stripe-currencies usd,eur,jpy,kwd"
+STACK_ARGS="--stripe-seed t7200-sync-settings --stripe-count 800 --stripe-currencies usd,eur,jpy,kwd"
 
 # refs_where JQ: how many of the instance's _q rows match a jq condition.
 refs_where() {

@@ -4,7 +4,7 @@ test_description='what a live deployment meets: a reinstall on the same instance
 . "$top_srcdir/t/stack.sh"
 . "$top_srcdir/t/sync.sh"
 
-STACK_ARGS="--stripe-count 600 --stripe-currencies usd,eur"
+STACK_ARGS="--stripe-seed t7300-sync-recovery --stripe-count 600 --stripe-currencies usd,eur"
 
 test_expect_success_here 'setup: the stack' '
 	stack_start 2 &&

@@ -14,7 +14,7 @@ done
 # 300 balance transactions in the simulated account; the job runner calls
 # Stripe at most twice a second (stripe_rate, from the environment), so
 # that a sync lasts long enough to be watched as it goes.
-STACK_ARGS="--stripe-count 300"
+STACK_ARGS="--stripe-seed t8400-portal-sync --stripe-count 300"
 STRIPE_SYNC_STRIPE_RATE=2
 export STRIPE_SYNC_STRIPE_RATE
 

@@ -635,7 +635,8 @@ test_expect_success '--url on a closed port: FAIL lines with the curl error, exi
 
 # --- the real stack (t/stack.sh: nginx with the repo's site, workers) --------
 
-if [ -f "$top_srcdir/t/stack.sh" ] && [ -f "$top_srcdir/tools/stack" ] &&
+if [ -z "${SKIP_STACK_TESTS:-}" ] &&
+    [ -f "$top_srcdir/t/stack.sh" ] && [ -f "$top_srcdir/tools/stack" ] &&
     { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } &&
     command -v spawn-fcgi >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 &&
     command -v openssl >/dev/null 2>&1; then
