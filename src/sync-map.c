@@ -450,7 +450,10 @@ syncmap_legs(const struct sync_item *it, struct json_object *ctx,
 	*n = 0;
 	*code = NULL;
 	if (strcmp(it->kind, "payins") == 0) {
-		role = ROLE_PAYINS;
+		/* A refund or dispute of a charge from before the start date
+		 * goes to the world balance: with the world's overdraft. */
+		role = party != NULL && strcmp(party, s->balance[ROLE_WORLD]) ==
+		    0 ? ROLE_WORLD : ROLE_PAYINS;
 		other = party;
 	} else if (strcmp(it->kind, "payouts") == 0) {
 		role = ROLE_PAYOUTS;

@@ -37,7 +37,11 @@ test_expect_success 'a start date: only what came after is imported, one opening
 	sync_now && sync_wait &&
 	test "$(jq -r .status run.json)" = completed &&
 	test "$(jq -r .counts.found run.json)" -ge "$N" &&
-	sync_verify --since "$SINCE" &&
+	{ sync_verify --since "$SINCE" || {
+		sim GET "/_sim/core?instance_id=$INSTANCE" &&
+		jq -c "[.transactions[] | select(.status == \"REJECTED\") | {reference, source, destination, precise_amount, currency, m: .meta_data}]" sim.json
+		jq -c "[.balances[] | {balance_id, indicator, currency, balance}]" sim.json
+		jq -c ".problems" run.json; false; }; } &&
 	test "$(refs_where ".reference | startswith(\"stripe.opening.test.\")")" -ge 1 &&
 	test "$(jq -r "[.balances[] | select(.match | not)] | length" run.json)" = 0 &&
 	api PUT /api/v1/settings "{\"start_date\":\"2020-01-01\"}" && want 409 START_DATE_LOCKED

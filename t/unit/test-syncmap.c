@@ -129,6 +129,9 @@ static const struct {
 	  "adjustment", "usd", -5000, 1500, -6500, SRC_DISPUTE, "@cus_A",
 	  "gross:@cus_A>@stripe:5000/100:no;"
 	  "fee:@stripe-fees>@stripe:1500/100:od" },
+	{ "a refund sent to the world balance has the world's overdraft",
+	  "txn_2w", "refund", "usd", -3000, 0, -3000, SRC_REFUND, "@world",
+	  "gross:@world>@stripe:3000/100:od" },
 	{ "an adjustment that is no dispute goes to the world", "txn_6",
 	  "adjustment", "usd", -250, 0, -250, "\"ia_1\"", "@cus_A",
 	  "gross:@world>@stripe:250/100:od" },
