@@ -153,6 +153,16 @@ uninstall_event() {
 		  uninstalled_at:"2026-04-21T12:00:00Z", idempotency_key:$idem}' > "$1"
 }
 
+# launch_token ID: a fresh portal session token for install ID, from a
+# launch through the worker.
+launch_token() {
+	launch_event l.json "$1" && fcgi_req POST "$PORTAL" l.json &&
+	expect_status 200 && jq -r .portal_url resp.body | sed "s/.*token=//"
+}
+
+# portal_api METHOD PATH [BODYFILE]: a portal API call with session $TOK.
+portal_api() { fcgi_req "$1" "$2" "${3:-/dev/null}" application/json "Bearer $TOK"; }
+
 # launch_event FILE ID [APP [INSTANCE]]
 launch_event() {
 	jq -n --arg id "$2" --arg app "${3:-app_1}" --arg inst "${4:-inst_1}" \

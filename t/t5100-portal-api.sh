@@ -6,13 +6,7 @@ test_description='the portal API through real FastCGI: scopes first, allow-liste
 
 KEY=blnk_live_portal_0123456789abcdefghij
 
-# token ID: a fresh session token for install ID (launch through the worker).
-token() {
-	launch_event l.json "$1" && fcgi_req POST "$PORTAL" l.json &&
-	expect_status 200 && jq -r .portal_url resp.body | sed "s/.*token=//"
-}
-# api METHOD PATH [BODYFILE]: a portal call with the full-scope session.
-api() { fcgi_req "$1" "$2" "${3:-/dev/null}" application/json "Bearer $TOK"; }
+api() { portal_api "$@"; }
 # api_ro METHOD PATH [BODYFILE]: the same with the read-only session.
 api_ro() { fcgi_req "$1" "$2" "${3:-/dev/null}" application/json "Bearer $TOK_RO"; }
 url0() { stub_log && jq -r ".requests[0].url" stub.json; }
@@ -27,8 +21,8 @@ test_expect_success_here 'setup: two installs, all scopes and read-only; Cloud i
 	install_event ev.json instapp_ro blnk_live_readonly_0123456789abcdef install:instapp_ro \
 		"[\"data:read\",\"future:scope\"]" &&
 	fcgi_req POST "$CB" ev.json && expect_status 200 &&
-	TOK=$(token instapp_1) && test -n "$TOK" &&
-	TOK_RO=$(token instapp_ro) && test -n "$TOK_RO"
+	TOK=$(launch_token instapp_1) && test -n "$TOK" &&
+	TOK_RO=$(launch_token instapp_ro) && test -n "$TOK_RO"
 '
 
 test_expect_success 'context: granted, not granted, ignored scopes and the expiry' '

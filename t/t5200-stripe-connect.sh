@@ -9,11 +9,7 @@ LK=rk_live_51ZyXwVuTsRqPoNmLkJiHgFeDc9876
 BAL='{"object":"balance","livemode":false,"available":[{"amount":1200,"currency":"usd","source_types":{"card":1200}}],"pending":[{"amount":0,"currency":"usd"}],"connect_reserved":[]}'
 LBAL='{"object":"balance","livemode":true,"available":[{"amount":0,"currency":"eur"}],"pending":[]}'
 
-token() {
-	launch_event l.json "$1" && fcgi_req POST "$PORTAL" l.json &&
-	expect_status 200 && jq -r .portal_url resp.body | sed "s/.*token=//"
-}
-api() { fcgi_req "$1" "$2" "${3:-/dev/null}" application/json "Bearer $TOK"; }
+api() { portal_api "$@"; }
 api_ro() { fcgi_req "$1" "$2" "${3:-/dev/null}" application/json "Bearer $TOK_RO"; }
 key_body() { jq -n --arg k "$1" '{api_key:$k}' > k.json; }
 
@@ -28,8 +24,8 @@ test_expect_success_here 'setup: an install with every scope and a read-only one
 	install_event ev.json instapp_ro blnk_live_ro_0123456789abcdefghijkl install:instapp_ro \
 		"[\"data:read\"]" &&
 	fcgi_req POST "$CB" ev.json && expect_status 200 &&
-	TOK=$(token instapp_1) && test -n "$TOK" &&
-	TOK_RO=$(token instapp_ro) && test -n "$TOK_RO"
+	TOK=$(launch_token instapp_1) && test -n "$TOK" &&
+	TOK_RO=$(launch_token instapp_ro) && test -n "$TOK_RO"
 '
 
 test_expect_success 'not connected at first' '
@@ -166,7 +162,7 @@ test_expect_success_here 'setup: install again, with a fresh session' '
 	install_event ev.json instapp_1 blnk_live_stripe_0123456789abcdefghij install2:instapp_1 \
 		"[\"data:read\",\"data:write\"]" &&
 	fcgi_req POST "$CB" ev.json && expect_status 200 &&
-	TOK=$(token instapp_1) && test -n "$TOK"
+	TOK=$(launch_token instapp_1) && test -n "$TOK"
 '
 
 test_expect_success 'settings: the documented defaults' '

@@ -7,11 +7,7 @@ test_description='sync runs through the portal API: queued at once with 202, one
 SK=sk_test_51AbCdEfGhIjKlMnOpQrStUvWx4242
 BAL='{"object":"balance","livemode":false,"available":[],"pending":[]}'
 
-token() {
-	launch_event l.json "$1" && fcgi_req POST "$PORTAL" l.json &&
-	expect_status 200 && jq -r .portal_url resp.body | sed "s/.*token=//"
-}
-api() { fcgi_req "$1" "$2" "${3:-/dev/null}" application/json "Bearer $TOK"; }
+api() { portal_api "$@"; }
 api_ro() { fcgi_req "$1" "$2" "${3:-/dev/null}" application/json "Bearer $TOK_RO"; }
 # finish ID STATUS: end a run as the job runner would.
 finish() {
@@ -28,8 +24,8 @@ test_expect_success_here 'setup: an install with every scope and a read-only one
 	install_event ev.json instapp_ro blnk_live_ro_0123456789abcdefghijkl install:instapp_ro \
 		"[\"data:read\"]" &&
 	fcgi_req POST "$CB" ev.json && expect_status 200 &&
-	TOK=$(token instapp_1) && test -n "$TOK" &&
-	TOK_RO=$(token instapp_ro) && test -n "$TOK_RO"
+	TOK=$(launch_token instapp_1) && test -n "$TOK" &&
+	TOK_RO=$(launch_token instapp_ro) && test -n "$TOK_RO"
 '
 
 test_expect_success 'no sync before Stripe is connected' '

@@ -3,24 +3,10 @@ test_description='the portal API through nginx against the Cloud simulator: post
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/stack.sh"
 
-# Test-only: the simulator returns the minted api keys, to look for them.
-CLOUD_SIM_EXPOSE_KEYS=1
-export CLOUD_SIM_EXPOSE_KEYS
+# api, want and CLOUD_SIM_EXPOSE_KEYS (the simulator returns the minted
+# api keys, to look for them) come from t/sync.sh.
+. "$top_srcdir/t/sync.sh"
 
-# api METHOD PATH [JSON]: a portal API call through nginx with the session
-# token $TOK; status in $ST, body in api.json.
-api() {
-	if [ $# -ge 3 ]; then
-		ST=$(https -o api.json -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOK" \
-			-H 'Content-Type: application/json' --data "$3" "$APP$2")
-	else
-		ST=$(https -o api.json -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOK" "$APP$2")
-	fi
-}
-want() {
-	[ "$ST" = "$1" ] && { [ -z "${2-}" ] || [ "$(jq -r .error.code api.json)" = "$2" ]; } ||
-		{ echo "status $ST, want $1 ${2-}:"; cat api.json; echo; return 1; }
-}
 # follow REF: poll the status route (bounded) until the state is final.
 follow() {
 	_n=0
