@@ -378,6 +378,16 @@ db_run_claim(struct db *db, const char *owner, int64_t now,
 	int64_t		 n;
 
 	memset(r, 0, sizeof(*r));
+	/* Most polls find nothing: look first without the write lock, so
+	 * that an idle runner never holds the workers' writes back. */
+	if ((st = PREP(db, STMT_RUN_CLAIMABLE, "i", now)) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	db_stmt_done(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -1;
 	if (!db_begin(db))
 		return -1;
 	if ((st = PREP(db, STMT_RUN_CLAIMABLE, "i", now)) == NULL)
