@@ -46,14 +46,6 @@ app_stripe(struct app *app)
 	return app->stripe;
 }
 
-static void
-db_unavailable(struct app *app, struct resp *resp, const char *what)
-{
-	log_error("stripe: %s: %s", what, db_errmsg(app->db));
-	resp_error(resp, 503, "DATABASE_UNAVAILABLE", NULL, "the database "
-	    "could not be read or written; retry later");
-}
-
 /* The connection as the portal sees it. */
 static struct json_object *
 conn_json(const struct stripe_conn *c, int connected)
@@ -86,7 +78,7 @@ api_stripe_get(struct app *app, const struct req *req, struct resp *resp,
 
 	(void)req;
 	if ((rc = db_stripe_get(app->db, c->s.tok.install_id, &sc)) < 0) {
-		db_unavailable(app, resp, "reading the connection");
+		api_db_error(app, resp, "reading the connection");
 		return;
 	}
 	resp_json(resp, 200, conn_json(&sc, rc));
@@ -137,7 +129,7 @@ mode_check(struct app *app, const char *id, enum stripe_mode mode,
 
 	if ((rc = db_stripe_get(app->db, id, &sc)) < 0 ||
 	    !db_stripe_last_mode(app->db, id, last)) {
-		db_unavailable(app, resp, "reading the connection");
+		api_db_error(app, resp, "reading the connection");
 		return 0;
 	}
 	if (rc == 1 && strcmp(sc.mode, stripe_mode_names[mode]) != 0)
@@ -215,7 +207,7 @@ api_stripe_put(struct app *app, const struct req *req, struct resp *resp,
 	    !db_commit(app->db)) {
 		db_rollback(app->db);
 		json_object_put(curs);
-		db_unavailable(app, resp, "storing the key");
+		api_db_error(app, resp, "storing the key");
 		goto out;
 	}
 	log_info("stripe: connected a %s-mode %s key", stripe_mode_names[mode],
@@ -223,7 +215,7 @@ api_stripe_put(struct app *app, const struct req *req, struct resp *resp,
 	if (db_stripe_get(app->db, id, &sc) != 1 ||
 	    (o = conn_json(&sc, 1)) == NULL) {
 		json_object_put(curs);
-		db_unavailable(app, resp, "reading the connection");
+		api_db_error(app, resp, "reading the connection");
 		goto out;
 	}
 	json_object_object_add(o, "currencies", curs);
@@ -248,7 +240,7 @@ api_stripe_delete(struct app *app, const struct req *req, struct resp *resp,
 	    (rc = db_stripe_delete(app->db, c->s.tok.install_id)) < 0 ||
 	    !db_commit(app->db)) {
 		db_rollback(app->db);
-		db_unavailable(app, resp, "deleting the key");
+		api_db_error(app, resp, "deleting the key");
 		return;
 	}
 	if (rc == 1)
@@ -271,7 +263,7 @@ api_settings_load(struct app *app, const char *id, struct settings *s,
 
 	settings_default(s);
 	if ((rc = db_settings_get(app->db, id, &json)) < 0) {
-		db_unavailable(app, resp, "reading the settings");
+		api_db_error(app, resp, "reading the settings");
 		return 0;
 	}
 	if (rc == 0)
@@ -343,13 +335,13 @@ api_settings_put(struct app *app, const struct req *req, struct resp *resp,
 	 * balance is computed for it: moving the date would break the
 	 * match with Stripe's balance. */
 	if ((rc = db_stripe_get(app->db, id, &sc)) < 0) {
-		db_unavailable(app, resp, "reading the connection");
+		api_db_error(app, resp, "reading the connection");
 		return;
 	}
 	if (rc == 1 && (rc = db_cursor_start(app->db, id, sc.mode,
 	    &start_at)) != 0) {
 		if (rc < 0) {
-			db_unavailable(app, resp, "reading the cursor");
+			api_db_error(app, resp, "reading the cursor");
 			return;
 		}
 		if (start_at != s.start_at) {
@@ -374,7 +366,7 @@ api_settings_put(struct app *app, const struct req *req, struct resp *resp,
 	    !db_commit(app->db)) {
 		db_rollback(app->db);
 		json_object_put(out);
-		db_unavailable(app, resp, "storing the settings");
+		api_db_error(app, resp, "storing the settings");
 		return;
 	}
 	log_info("stripe: settings saved");

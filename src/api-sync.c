@@ -58,14 +58,6 @@ run_name(const char *kind)
 	return "Sync";
 }
 
-static void
-db_unavailable(struct app *app, struct resp *resp, const char *what)
-{
-	log_error("sync: %s: %s", what, db_errmsg(app->db));
-	resp_error(resp, 503, "DATABASE_UNAVAILABLE", NULL, "the database "
-	    "could not be read or written; retry later");
-}
-
 /* Add k: v (a string, or null for "") to o. */
 static void
 add_str(struct json_object *o, const char *k, const char *v)
@@ -118,21 +110,6 @@ run_json(const struct sync_run *r)
 	return o;
 }
 
-/* A fresh run id: "run_" and 24 hex digits of randomness. */
-static int
-new_run_id(char *buf, size_t bufsz)
-{
-	unsigned char	 r[12];
-	size_t		 i;
-
-	if (bufsz < 4 + 2 * sizeof(r) + 1 || !crypto_random(r, sizeof(r)))
-		return 0;
-	memcpy(buf, "run_", 4);
-	for (i = 0; i < sizeof(r); i++)
-		snprintf(buf + 4 + 2 * i, 3, "%02x", r[i]);
-	return 1;
-}
-
 /* Does the install's settings import anything a run of kind would post?
  * Returns 1, or 0 with resp filled. */
 static int
@@ -181,7 +158,7 @@ api_sync_create(struct app *app, const struct req *req, struct resp *resp,
 	}
 	json_object_put(in);
 	if ((rc = db_stripe_get(app->db, id, &sc)) < 0) {
-		db_unavailable(app, resp, "reading the connection");
+		api_db_error(app, resp, "reading the connection");
 		return;
 	}
 	if (rc == 0) {
@@ -192,19 +169,19 @@ api_sync_create(struct app *app, const struct req *req, struct resp *resp,
 	if (!api_settings_load(app, id, &s, resp) ||
 	    !kind_enabled(&s, kind, resp))
 		return;
-	if (!new_run_id(run_id, sizeof(run_id))) {
+	if (!crypto_random_id("run_", run_id, sizeof(run_id))) {
 		resp_error(resp, 500, "INTERNAL", NULL, "no randomness");
 		return;
 	}
 	util_now_rfc3339(now, sizeof(now));
 	if (!db_begin(app->db)) {
-		db_unavailable(app, resp, "begin");
+		api_db_error(app, resp, "begin");
 		return;
 	}
 	rc = db_run_create(app->db, run_id, id, kind, "portal", now, active);
 	if (rc < 0 || (rc == 1 && !db_commit(app->db))) {
 		db_rollback(app->db);
-		db_unavailable(app, resp, "queueing the run");
+		api_db_error(app, resp, "queueing the run");
 		return;
 	}
 	if (rc == 0) {
@@ -216,7 +193,7 @@ api_sync_create(struct app *app, const struct req *req, struct resp *resp,
 	}
 	log_info("sync: %s queued (%s)", run_id, kind);
 	if (db_run_get(app->db, run_id, id, &r) != 1) {
-		db_unavailable(app, resp, "reading the run");
+		api_db_error(app, resp, "reading the run");
 		return;
 	}
 	o = run_json(&r);
@@ -294,7 +271,7 @@ api_sync_list(struct app *app, const struct req *req, struct resp *resp,
 	    !db_run_list(app->db, c->s.tok.install_id, status, size,
 	    (page - 1) * size, list_one, &l)) {
 		json_object_put(l.data);
-		db_unavailable(app, resp, "listing runs");
+		api_db_error(app, resp, "listing runs");
 		return;
 	}
 	o = json_object_new_object();
@@ -337,7 +314,7 @@ api_sync_get(struct app *app, const struct req *req, struct resp *resp,
 
 	(void)req;
 	if ((rc = db_run_get(app->db, c->id, c->s.tok.install_id, &r)) < 0) {
-		db_unavailable(app, resp, "reading the run");
+		api_db_error(app, resp, "reading the run");
 		return;
 	}
 	if (rc == 0) {
@@ -352,7 +329,7 @@ api_sync_get(struct app *app, const struct req *req, struct resp *resp,
 		json_object_put(o);
 		json_object_put(probs);
 		sync_run_free(&r);
-		db_unavailable(app, resp, "reading the problems");
+		api_db_error(app, resp, "reading the problems");
 		return;
 	}
 	json_object_object_add(o, "problems", probs);

@@ -65,22 +65,6 @@ power_of_ten(int64_t p)
 	}
 }
 
-/* A fresh reference: "portal-" and 24 hex digits of randomness. */
-static int
-new_reference(char *buf, size_t bufsz)
-{
-	unsigned char	 r[12];
-	size_t		 i;
-
-	if (bufsz < sizeof("portal-") + 2 * sizeof(r) ||
-	    !crypto_random(r, sizeof(r)))
-		return 0;
-	snprintf(buf, bufsz, "portal-");
-	for (i = 0; i < sizeof(r); i++)
-		snprintf(buf + 7 + 2 * i, 3, "%02x", r[i]);
-	return 1;
-}
-
 void
 api_txn_create(struct app *app, const struct req *req, struct resp *resp,
     const struct call *c)
@@ -120,7 +104,7 @@ api_txn_create(struct app *app, const struct req *req, struct resp *resp,
 	}
 	if (f[TF_REFERENCE].present)
 		snprintf(ref, sizeof(ref), "%s", f[TF_REFERENCE].s);
-	else if (!new_reference(ref, sizeof(ref))) {
+	else if (!crypto_random_id("portal-", ref, sizeof(ref))) {
 		json_object_put(in);
 		resp_error(resp, 500, "INTERNAL", NULL, "no randomness");
 		return;

@@ -143,6 +143,16 @@ session_require(const struct session *s, const char *scope,
 	return 0;
 }
 
+/* See http.h. */
+void
+api_db_error(struct app *app, struct resp *resp, const char *what)
+{
+	log_error("portal: %s: %s", what, db_errmsg(app->db));
+	db_rollback(app->db);
+	resp_error(resp, 503, "DATABASE_UNAVAILABLE", NULL, "the database "
+	    "could not be read or written; retry later");
+}
+
 /* Made on first use, after any fork, and kept for the life of the
  * process: its connections stay warm. */
 struct cloud *

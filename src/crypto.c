@@ -57,6 +57,20 @@ crypto_random(void *buf, size_t len)
 	return 1;
 }
 
+int
+crypto_random_id(const char *prefix, char *buf, size_t bufsz)
+{
+	unsigned char	 r[12];
+	size_t		 i, n = strlen(prefix);
+
+	if (bufsz < n + 2 * sizeof(r) + 1 || !crypto_random(r, sizeof(r)))
+		return 0;
+	memcpy(buf, prefix, n);
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(buf + n + 2 * i, 3, "%02x", r[i]);
+	return 1;
+}
+
 /*
  * Returns 1 if a[0..alen) and b[0..blen) are equal, else 0.  The bytes
  * are compared in constant time; only the lengths are compared openly.

@@ -16,6 +16,10 @@
 /* Fill buf with len bytes from OpenSSL's CSPRNG. */
 int	 crypto_random(void *buf, size_t len);
 
+/* A fresh id: prefix then 24 hex digits of randomness (96 bits), into
+ * buf.  Returns 1, or 0 if it does not fit or there is no randomness. */
+int	 crypto_random_id(const char *prefix, char *buf, size_t bufsz);
+
 /* Constant-time equality of two byte strings (lengths compared first;
  * a length mismatch returns 0 without leaking where the bytes differ). */
 int	 crypto_equal(const void *a, size_t alen, const void *b, size_t blen);

@@ -79,6 +79,9 @@ int		 db_bind_text(sqlite3_stmt *st, int i, const char *s);
 int		 db_bind_blob(sqlite3_stmt *st, int i, const void *p,
 		    size_t len);
 
+/* Copy text column i into buf[bufsz] ("" for SQL NULL). */
+void		 db_col_copy(sqlite3_stmt *st, int i, char *buf, size_t bufsz);
+
 /* Copy text column i into *out (allocated; NULL for SQL NULL, accepted
  * only if nullable).  1 on success. */
 int		 db_col_dup(sqlite3_stmt *st, int i, int nullable, char **out);

@@ -68,15 +68,6 @@ db_stripe_key_aad(const char *id, char *buf, size_t bufsz)
 	snprintf(buf, bufsz, "stripe-sync:v1:stripe_connections.key:%s", id);
 }
 
-/* Copy text column i of st into buf[bufsz] ("" for NULL). */
-static void
-col_copy(sqlite3_stmt *st, int i, char *buf, size_t bufsz)
-{
-	const unsigned char	*t = sqlite3_column_text(st, i);
-
-	snprintf(buf, bufsz, "%s", t != NULL ? (const char *)t : "");
-}
-
 int
 db_stripe_get(struct db *db, const char *id, struct stripe_conn *c)
 {
@@ -89,11 +80,11 @@ db_stripe_get(struct db *db, const char *id, struct stripe_conn *c)
 		return -1;
 	}
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col_copy(st, 0, c->mode, sizeof(c->mode));
-		col_copy(st, 1, c->key_type, sizeof(c->key_type));
-		col_copy(st, 2, c->last4, sizeof(c->last4));
-		col_copy(st, 3, c->connected_at, sizeof(c->connected_at));
-		col_copy(st, 4, c->updated_at, sizeof(c->updated_at));
+		db_col_copy(st, 0, c->mode, sizeof(c->mode));
+		db_col_copy(st, 1, c->key_type, sizeof(c->key_type));
+		db_col_copy(st, 2, c->last4, sizeof(c->last4));
+		db_col_copy(st, 3, c->connected_at, sizeof(c->connected_at));
+		db_col_copy(st, 4, c->updated_at, sizeof(c->updated_at));
 	}
 	db_stmt_done(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -162,7 +153,7 @@ db_stripe_last_mode(struct db *db, const char *id, char *mode)
 		return 0;
 	if (db_bind_text(st, 1, id) &&
 	    (rc = sqlite3_step(st)) == SQLITE_ROW)
-		col_copy(st, 0, mode, 8);
+		db_col_copy(st, 0, mode, 8);
 	db_stmt_done(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }

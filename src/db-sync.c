@@ -225,15 +225,6 @@ static const char *const stmts[STMT__MAX] = {
 
 #define PREP(db, s, ...)	db_prep((db), DBF_SYNC, stmts, (s), __VA_ARGS__)
 
-/* Text column i into buf ("" for NULL). */
-static void
-col(sqlite3_stmt *st, int i, char *buf, size_t bufsz)
-{
-	const unsigned char	*t = sqlite3_column_text(st, i);
-
-	snprintf(buf, bufsz, "%s", t != NULL ? (const char *)t : "");
-}
-
 /* Integer column i, or dflt for NULL. */
 static int64_t
 coli(sqlite3_stmt *st, int i, int64_t dflt)
@@ -257,27 +248,27 @@ run_row(sqlite3_stmt *st, struct sync_run *r)
 	int	 i;
 
 	memset(r, 0, sizeof(*r));
-	col(st, 0, r->run_id, sizeof(r->run_id));
-	col(st, 1, r->install_id, sizeof(r->install_id));
-	col(st, 2, r->kind, sizeof(r->kind));
-	col(st, 3, r->trigger, sizeof(r->trigger));
-	col(st, 4, r->mode, sizeof(r->mode));
-	col(st, 5, r->status, sizeof(r->status));
-	col(st, 6, r->phase, sizeof(r->phase));
-	col(st, 7, r->cursor, sizeof(r->cursor));
+	db_col_copy(st, 0, r->run_id, sizeof(r->run_id));
+	db_col_copy(st, 1, r->install_id, sizeof(r->install_id));
+	db_col_copy(st, 2, r->kind, sizeof(r->kind));
+	db_col_copy(st, 3, r->trigger, sizeof(r->trigger));
+	db_col_copy(st, 4, r->mode, sizeof(r->mode));
+	db_col_copy(st, 5, r->status, sizeof(r->status));
+	db_col_copy(st, 6, r->phase, sizeof(r->phase));
+	db_col_copy(st, 7, r->cursor, sizeof(r->cursor));
 	r->window_gte = coli(st, 8, -1);
 	r->high_water = coli(st, 9, -1);
-	col(st, 11, r->lease_owner, sizeof(r->lease_owner));
+	db_col_copy(st, 11, r->lease_owner, sizeof(r->lease_owner));
 	r->lease_until = coli(st, 12, 0);
 	r->attempts = coli(st, 13, 0);
 	for (i = 0; i < SN__MAX; i++)
 		r->n[i] = coli(st, 14 + i, 0);
-	col(st, 22, r->error_code, sizeof(r->error_code));
-	col(st, 23, r->error_message, sizeof(r->error_message));
-	col(st, 24, r->created_at, sizeof(r->created_at));
-	col(st, 25, r->started_at, sizeof(r->started_at));
-	col(st, 26, r->finished_at, sizeof(r->finished_at));
-	col(st, 27, r->updated_at, sizeof(r->updated_at));
+	db_col_copy(st, 22, r->error_code, sizeof(r->error_code));
+	db_col_copy(st, 23, r->error_message, sizeof(r->error_message));
+	db_col_copy(st, 24, r->created_at, sizeof(r->created_at));
+	db_col_copy(st, 25, r->started_at, sizeof(r->started_at));
+	db_col_copy(st, 26, r->finished_at, sizeof(r->finished_at));
+	db_col_copy(st, 27, r->updated_at, sizeof(r->updated_at));
 	if (!db_col_dup(st, 10, 1, &r->balance_before) ||
 	    !db_col_dup(st, 21, 1, &r->balances)) {
 		sync_run_free(r);
@@ -304,7 +295,7 @@ db_run_create(struct db *db, const char *run_id, const char *install,
 	if ((st = PREP(db, STMT_RUN_ACTIVE, "t", install)) == NULL)
 		return -1;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		col(st, 0, active, 40);
+		db_col_copy(st, 0, active, 40);
 	db_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -394,7 +385,7 @@ db_run_claim(struct db *db, const char *owner, int64_t now,
 		goto fail;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		col(st, 0, id, sizeof(id));
+		db_col_copy(st, 0, id, sizeof(id));
 	db_stmt_done(st);
 	if (rc == SQLITE_DONE) {
 		db_rollback(db);
@@ -501,10 +492,10 @@ db_problems(struct db *db, const char *run_id, int64_t limit,
 	    (st = PREP(db, STMT_PROBLEMS, "ti", run_id, limit)) == NULL)
 		return 0;
 	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col(st, 0, sid, sizeof(sid));
-		col(st, 1, ref, sizeof(ref));
-		col(st, 2, code, sizeof(code));
-		col(st, 3, msg, sizeof(msg));
+		db_col_copy(st, 0, sid, sizeof(sid));
+		db_col_copy(st, 1, ref, sizeof(ref));
+		db_col_copy(st, 2, code, sizeof(code));
+		db_col_copy(st, 3, msg, sizeof(msg));
 		go = cb(sid, ref, code, msg, arg);
 	}
 	db_stmt_done(st);
@@ -533,7 +524,7 @@ db_item_add(struct db *db, const char *install, const struct sync_item *it,
 	    NULL)
 		return -1;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		col(st, 0, state, 12);
+		db_col_copy(st, 0, state, 12);
 	db_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -552,16 +543,16 @@ db_items_new(struct db *db, const char *install, const char *mode,
 		return 0;
 	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&it, 0, sizeof(it));
-		col(st, 0, it.txn_id, sizeof(it.txn_id));
-		col(st, 1, it.mode, sizeof(it.mode));
+		db_col_copy(st, 0, it.txn_id, sizeof(it.txn_id));
+		db_col_copy(st, 1, it.mode, sizeof(it.mode));
 		it.created = sqlite3_column_int64(st, 2);
-		col(st, 3, it.type, sizeof(it.type));
-		col(st, 4, it.kind, sizeof(it.kind));
-		col(st, 5, it.currency, sizeof(it.currency));
+		db_col_copy(st, 3, it.type, sizeof(it.type));
+		db_col_copy(st, 4, it.kind, sizeof(it.kind));
+		db_col_copy(st, 5, it.currency, sizeof(it.currency));
 		it.amount = sqlite3_column_int64(st, 6);
 		it.fee = sqlite3_column_int64(st, 7);
 		it.net = sqlite3_column_int64(st, 8);
-		col(st, 9, it.source, sizeof(it.source));
+		db_col_copy(st, 9, it.source, sizeof(it.source));
 		it.ctx = (const char *)sqlite3_column_text(st, 10);
 		snprintf(it.state, sizeof(it.state), "new");
 		go = cb(&it, arg);
@@ -605,7 +596,7 @@ db_items_net(struct db *db, const char *install, const char *mode,
 	    NULL)
 		return 0;
 	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col(st, 0, cur, sizeof(cur));
+		db_col_copy(st, 0, cur, sizeof(cur));
 		go = cb(cur, sqlite3_column_int64(st, 1), arg);
 	}
 	db_stmt_done(st);
@@ -637,7 +628,7 @@ db_sent_batches(struct db *db, const char *install, int64_t limit,
 	if ((st = PREP(db, STMT_SENT_BATCHES, "ti", install, limit)) == NULL)
 		return 0;
 	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col(st, 0, batch, sizeof(batch));
+		db_col_copy(st, 0, batch, sizeof(batch));
 		go = cb(batch, arg);
 	}
 	db_stmt_done(st);
@@ -657,8 +648,8 @@ db_postings_sent(struct db *db, const char *install, const char *batch,
 	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&p, 0, sizeof(p));
 		p.rowid = sqlite3_column_int64(st, 0);
-		col(st, 1, p.reference, sizeof(p.reference));
-		col(st, 2, p.txn_id, sizeof(p.txn_id));
+		db_col_copy(st, 1, p.reference, sizeof(p.reference));
+		db_col_copy(st, 2, p.txn_id, sizeof(p.txn_id));
 		p.body = (const char *)sqlite3_column_text(st, 3);
 		p.sends = sqlite3_column_int64(st, 4);
 		p.sent_at = sqlite3_column_int64(st, 5);
@@ -739,7 +730,7 @@ lookup(struct db *db, sqlite3_stmt *st, char *buf, size_t bufsz)
 	if (st == NULL)
 		return -1;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		col(st, 0, buf, bufsz);
+		db_col_copy(st, 0, buf, bufsz);
 	db_stmt_done(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
@@ -791,8 +782,8 @@ db_schedules(struct db *db,
 	if ((st = PREP(db, STMT_SCHEDULES, "")) == NULL)
 		return 0;
 	while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col(st, 0, id, sizeof(id));
-		col(st, 2, last, sizeof(last));
+		db_col_copy(st, 0, id, sizeof(id));
+		db_col_copy(st, 2, last, sizeof(last));
 		go = cb(id, sqlite3_column_int64(st, 1),
 		    last[0] != '\0' ? last : NULL, arg);
 	}

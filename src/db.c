@@ -189,6 +189,15 @@ db_done(struct db *db, sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? (int64_t)sqlite3_changes(db->h) : -1;
 }
 
+/* See db-int.h. */
+void
+db_col_copy(sqlite3_stmt *st, int i, char *buf, size_t bufsz)
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+
+	snprintf(buf, bufsz, "%s", t != NULL ? (const char *)t : "");
+}
+
 /* *out is allocated (caller frees), NULL for SQL NULL. */
 int
 db_col_dup(sqlite3_stmt *st, int i, int nullable, char **out)

@@ -193,6 +193,12 @@ int		 api_cloud(struct app *app, const struct call *c,
 		    struct resp *resp, const struct cloud_call *call,
 		    struct json_object **out);
 
+/* Answer 503 DATABASE_UNAVAILABLE after a database failure while doing
+ * what (logged with SQLite's message; any open transaction is rolled
+ * back). */
+void		 api_db_error(struct app *app, struct resp *resp,
+		    const char *what);
+
 /* Answer a failed Cloud call (cloud.h's struct cloud_err) as JSON. */
 struct cloud_err;
 void		 resp_cloud_error(struct resp *resp,

@@ -173,16 +173,6 @@ party_of(struct run *u, struct batch *b, struct bitem *bi,
 	return 1;
 }
 
-/* A batch id: "b_" + the run's id without "run_" + a sequence. */
-static void
-batch_id(struct run *u, char *buf, size_t bufsz)
-{
-	unsigned char	 r[4];
-
-	crypto_random(r, sizeof(r));
-	snprintf(buf, bufsz, "b_%s_%02x%02x%02x%02x", u->r.run_id + 4, r[0],
-	    r[1], r[2], r[3]);
-}
 
 /* POST the bodies in bulk (or one by one if the batch is refused).  The
  * postings are stored already: a failure here only means the confirm
@@ -290,7 +280,10 @@ step_post(struct run *u)
 			return st;
 		return run_save(u);
 	}
-	batch_id(u, bid, sizeof(bid));
+	if (!crypto_random_id("b_", bid, sizeof(bid))) {
+		batch_free(&b);
+		return run_fail(u, "INTERNAL", "no randomness");
+	}
 	/* Decide every item before writing anything. */
 	for (i = 0; i < b.n; i++) {
 		struct bitem	*bi = &b.v[i];

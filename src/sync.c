@@ -611,8 +611,8 @@ finish(struct run *u, const char *status)
 	if (!db_begin(u->x->db))
 		return;
 	if (db_run_save(u->x->db, &u->r, u->x->owner,
-	    run_now() + u->x->cf->sync_lease, now) != 1 || db_run_finish(u->x->db, u->r.run_id, u->x->owner,
-	    status, u->code[0] != '\0' ? u->code : NULL,
+	    run_now() + u->x->cf->sync_lease, now) != 1 ||
+	    db_run_finish(u->x->db, u->r.run_id, u->x->owner, status, u->code[0] != '\0' ? u->code : NULL,
 	    u->msg[0] != '\0' ? u->msg : NULL, now) != 1 ||
 	    !db_commit(u->x->db)) {
 		db_rollback(u->x->db);
@@ -705,18 +705,13 @@ static int
 sched_one(const char *install, int64_t minutes, const char *last, void *arg)
 {
 	struct sched_ctx	*c = arg;
-	unsigned char		 r[12];
 	char			 id[40], now[32], active[40];
-	size_t			 i;
 	int			 rc;
 
 	if (last != NULL && parse_time(last) + minutes * 60 > run_now())
 		return 1;
-	if (!crypto_random(r, sizeof(r)))
+	if (!crypto_random_id("run_", id, sizeof(id)))
 		return 1;
-	memcpy(id, "run_", 4);
-	for (i = 0; i < sizeof(r); i++)
-		snprintf(id + 4 + 2 * i, 3, "%02x", r[i]);
 	run_now_text(now, sizeof(now));
 	if (!db_begin(c->x->db)) {
 		c->ok = 0;
