@@ -131,6 +131,13 @@
 		SYNC_IN_PROGRESS: ["A sync is already running",
 		    "Only one sync runs at a time: wait for it to end, then " +
 		    "start another."],
+		JOB_IN_PROGRESS: ["Another job is running",
+		    "A sync or a reconciliation of this installation is " +
+		    "queued or running, and they run one at a time: wait for " +
+		    "it to end, then start this one."],
+		NOT_FOUND: ["Not found",
+		    "There is nothing at this address: it may have been " +
+		    "mistyped, or belong to another installation."],
 		KIND_NOT_IMPORTED: ["Nothing to import",
 		    "The settings turn off what this sync would import. Turn " +
 		    "it on in Settings, or choose another kind of sync."],
@@ -152,7 +159,7 @@
 	/* Codes whose server message says something the user needs (which
 	 * run is active, which kind is off): shown before the next step. */
 	var SHOW_MESSAGE = ["SYNC_IN_PROGRESS", "KIND_NOT_IMPORTED",
-	    "START_DATE_LOCKED"];
+	    "START_DATE_LOCKED", "JOB_IN_PROGRESS"];
 
 	var S = {
 		token: null,
@@ -603,6 +610,8 @@
 		    ignored.join(", ") + ".";
 		q.textContent = "";
 		add(q, [action("#/syncs", "Syncs", "data:read"),
+		    action("#/reconciliations", "Reconcile", "data:read"),
+		    action("#/problems", "Problems", "data:read"),
 		    action("#/transactions", "Transactions", "data:read"),
 		    action("#/new", "New transaction", "data:write"),
 		    action("#/alerts", "Alerts", "alerts:read")]);
@@ -1853,12 +1862,16 @@
 
 	/* The four cards: each a link filtering the list, with its count. */
 	function runCards(counts, status) {
+		return statusCards(counts, status, "#/syncs", "Syncs by status");
+	}
+
+	function statusCards(counts, status, base, label) {
 		var c = counts || {};
 
-		return el("nav", { class: "cards", "aria-label": "Syncs by status" },
+		return el("nav", { class: "cards", "aria-label": label },
 		    el("ul", null, RUN_FILTERS.map(function (f) {
 			return el("li", null, el("a", { class: "card card-" +
-			    f[0].replace("_", "-"), href: "#/syncs" + (f[0] === "all" ?
+			    f[0].replace("_", "-"), href: base + (f[0] === "all" ?
 			    "" : "?status=" + f[0]), "data-key": "card-" + f[0],
 			    "aria-current": f[0] === status ? "true" : null },
 			    el("span", { class: "card-label", text: f[1] }),
@@ -2345,6 +2358,1185 @@
 			null);
 	}
 
+	/* --- reconciliations ---------------------------------------------- */
+
+	var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+	    "Sep", "Oct", "Nov", "Dec"];
+
+	/* "2026-11-03" -> [2026, "Nov", 3], or null. */
+	function dayParts(d) {
+		var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(str(d));
+
+		if (!m || +m[2] < 1 || +m[2] > 12)
+			return null;
+		return [+m[1], MONTHS[+m[2] - 1], +m[3]];
+	}
+
+	/* "3 Nov" (the year is said once, by the period). */
+	function dayShort(d) {
+		var p = dayParts(d);
+
+		return p ? p[2] + " " + p[1] : str(d);
+	}
+
+	function dayLong(d) {
+		var p = dayParts(d);
+
+		return p ? p[2] + " " + p[1] + " " + p[0] : str(d);
+	}
+
+	/* "1 Nov to 30 Nov 2026", "3 Dec 2025 to 2 Jan 2026", "3 Nov 2026". */
+	function periodWords(from, to) {
+		var a = dayParts(from), b = dayParts(to);
+
+		if (!a || !b)
+			return str(from) + " to " + str(to);
+		if (from === to)
+			return dayLong(to);
+		return (a[0] === b[0] ? dayShort(from) : dayLong(from)) + " to " +
+		    dayLong(to);
+	}
+
+	/* "1234567.5" -> "1,234,567.5": the API's decimal string, grouped,
+	 * never through a float. */
+	function grouped(v) {
+		var m = /^(-?)(\d+)(\.\d+)?$/.exec(str(v));
+
+		if (!m)
+			return str(v);
+		return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",") +
+		    (m[3] || "");
+	}
+
+	function count(v) {
+		return grouped(String(num(v)));
+	}
+
+	/* "1,234 postings", "1 posting". */
+	function counted(v, one, many) {
+		return count(v) + " " + (num(v) === 1 ? one : many);
+	}
+
+	/* a - b of two decimal strings, exactly, as a decimal string with
+	 * the longer of their decimals; null if either is not one. */
+	function decDiff(a, b) {
+		var ma = /^(-?)(\d+)(?:\.(\d+))?$/.exec(str(a));
+		var mb = /^(-?)(\d+)(?:\.(\d+))?$/.exec(str(b));
+		var d, ia, ib, r, neg, s;
+
+		if (!ma || !mb || typeof BigInt !== "function")
+			return null;
+		d = Math.max((ma[3] || "").length, (mb[3] || "").length);
+		function big(m) {
+			var f = (m[3] || "");
+
+			while (f.length < d)
+				f += "0";
+			return BigInt(m[1] + m[2] + f);
+		}
+		ia = big(ma);
+		ib = big(mb);
+		r = ia - ib;
+		neg = r < BigInt(0);
+		s = (neg ? -r : r).toString();
+		while (s.length <= d)
+			s = "0" + s;
+		return (neg ? "-" : "") + s.slice(0, s.length - d) +
+		    (d ? "." + s.slice(s.length - d) : "");
+	}
+
+	function amountText(v, cur) {
+		return v === null || v === undefined ? "\u2014" :
+		    grouped(v) + " " + str(cur);
+	}
+
+	/* Each kind of difference: [in a count, plural, a row's title]. */
+	var DIFF_KINDS = [
+		["missing", "missing in Blnk", "missing in Blnk", "Missing in Blnk"],
+		["rejected", "rejected by Blnk", "rejected by Blnk",
+		    "Rejected by Blnk"],
+		["queued", "not yet applied in Blnk", "not yet applied in Blnk",
+		    "Not yet applied in Blnk"],
+		["amount", "amount mismatch", "amount mismatches",
+		    "Amounts differ"],
+		["currency", "currency mismatch", "currency mismatches",
+		    "Currencies differ"],
+		["unknown", "unknown to Stripe", "unknown to Stripe",
+		    "Unknown to Stripe"],
+		["balance", "balance that differs", "balances that differ",
+		    "Balances differ"]
+	];
+
+	function diffKind(k) {
+		return DIFF_KINDS.filter(function (d) { return d[0] === k; })[0] ||
+		    [k, str(k), str(k), str(k)];
+	}
+
+	var RECON_STEPS = 4;
+
+	/* Where a reconciliation is, as progressOf() says it for a sync. */
+	function reconProgress(rec) {
+		var n = rec.counts || {};
+		var ph = str(rec.phase || (rec.progress || {}).phase);
+
+		if (rec.status === "queued" || ph === "queued" || ph === "")
+			return { step: 0, done: 0, words: "Waiting to start: " +
+			    "the job runner takes it in a moment" };
+		switch (ph) {
+		case "rc_stripe":
+			return { step: 1, done: 0.5, words: "Listing Stripe's " +
+			    "balance transactions" + (num(n.stripe) ? ": " +
+			    count(n.stripe) + " so far" : "") };
+		case "rc_blnk":
+		case "rc_lookup":
+			return { step: 2, done: 1.5, words: "Reading Blnk's " +
+			    "postings" + (num(n.blnk) ? ": " + count(n.blnk) +
+			    " so far" : "") + (num(n.stripe) ? ", for " +
+			    counted(n.stripe, "Stripe balance transaction",
+			    "Stripe balance transactions") : "") };
+		case "rc_balances":
+			return { step: 3, done: 2.5, words: "Reading Stripe's " +
+			    "balance and Blnk's" };
+		case "rc_compare":
+			return { step: 4, done: 3.5, words: "Comparing them one " +
+			    "by one" };
+		case "done":
+			return { step: 4, done: 4, words: "Finishing" };
+		}
+		return { step: 1, done: 0, words: "Working (" + ph + ")" };
+	}
+
+	function reconBar(rec, wordsId) {
+		var pr = reconProgress(rec);
+
+		return el("div", { class: "progress" },
+		    wordsId ? null : el("p", { class: "progress-words",
+			text: pr.words + "." }),
+		    el("progress", { max: RECON_STEPS, value: pr.done,
+			"aria-label": wordsId ? null : "Reconciliation progress",
+			"aria-labelledby": wordsId || null,
+			"aria-valuetext": "Step " + Math.max(pr.step, 1) + " of " +
+			RECON_STEPS + ": " + pr.words }),
+		    el("p", { class: "progress-step", text: pr.step === 0 ?
+			"Queued" : "Step " + pr.step + " of " + RECON_STEPS }));
+	}
+
+	/* "1 Nov to 30 Nov 2026, all currencies" or "Payout po_...". */
+	function reconScope(rec) {
+		if (rec.scope === "payout")
+			return "Payout " + str(rec.payout);
+		return periodWords(rec.from, rec.to) + (rec.currency ? ", " +
+		    str(rec.currency).toUpperCase() + " only" :
+		    ", all currencies");
+	}
+
+	/* The kinds found, in words: "1 missing in Blnk, 2 amount
+	 * mismatches", from the differences listed. */
+	function kindCounts(list) {
+		return DIFF_KINDS.map(function (k) {
+			var c = list.filter(function (d) {
+				return d.kind === k[0];
+			}).length;
+
+			return c ? c + " " + (c === 1 ? k[1] : k[2]) : null;
+		}).filter(Boolean).concat(list.filter(function (d) {
+			return !DIFF_KINDS.some(function (k) {
+				return k[0] === d.kind;
+			});
+		}).length ? ["others"] : []);
+	}
+
+	/* The totals of both sides, "USD 12,345.67 and EUR 10.00". */
+	function totalsWords(rec) {
+		var t = Array.isArray(rec.totals) ? rec.totals : [];
+		var parts = t.map(function (x) {
+			return str(x.currency) + " " + grouped(x.stripe);
+		});
+
+		if (parts.length === 0)
+			return "";
+		return parts.length === 1 ? parts[0] : parts.slice(0, -1)
+		    .join(", ") + " and " + parts[parts.length - 1];
+	}
+
+	/* What a finished reconciliation found, in one sentence. */
+	function reconHeadline(rec) {
+		var n = rec.counts || {}, list = Array.isArray(rec.differences) ?
+		    rec.differences : [], total = num(n.differences) ||
+		    num(rec.differences_total) || list.length, what, tw;
+
+		if (rec.status === "failed")
+			return "The reconciliation failed" + (rec.error &&
+			    rec.error.message ? ": " + sentence(rec.error.message) :
+			    ".");
+		if (rec.result === "clean" || (rec.result !== "differences" &&
+		    total === 0)) {
+			what = counted(n.stripe, "Stripe balance transaction",
+			    "Stripe balance transactions");
+			what = rec.scope === "payout" ? "the " + what +
+			    " payout " + str(rec.payout) + " settled" : what +
+			    (rec.currency ? " in " + str(rec.currency)
+			    .toUpperCase() : "") + " from " +
+			    periodWords(rec.from, rec.to);
+			tw = totalsWords(rec);
+			return "Everything matches: " + what + " equal" +
+			    (num(n.stripe) === 1 && rec.scope !== "payout" ? "s" :
+			    "") + " Blnk's postings" + (tw ? ": " + tw +
+			    " on both sides." : ".");
+		}
+		return counted(total, "difference", "differences") + ": " +
+		    kindCounts(list).join(", ") + (list.length < total ?
+		    " (of the first " + list.length + " listed)" : "") + ".";
+	}
+
+	/* A list row's one-line result. */
+	function reconResultLine(rec) {
+		var n = rec.counts || {};
+
+		if (runActive(rec))
+			return null;
+		if (rec.status === "failed")
+			return el("span", { class: "row-error", text: "Failed: " +
+			    sentence(rec.error && (rec.error.message ||
+			    rec.error.code) || "no reason given") });
+		if (rec.result === "clean")
+			return el("span", { class: "row-counts" }, el("span",
+			    { class: "badge badge-match", text: "Everything matches" }),
+			    " " + counted(n.stripe, "balance transaction",
+			    "balance transactions") + " compared");
+		return el("span", { class: "row-counts" }, el("span",
+		    { class: "badge badge-differs", text: counted(n.differences,
+		    "difference", "differences") }), " in " + counted(n.stripe,
+		    "balance transaction", "balance transactions"));
+	}
+
+	function reconBadge(rec) {
+		var s = str(rec.status);
+
+		return el("span", { class: "badge badge-" + s.replace(/[^a-z]/g,
+		    ""), text: RUN_STATUS[s] || s || "?" });
+	}
+
+	function reconRow(rec) {
+		return el("li", null, el("a", { href: "#/reconciliations/" +
+		    encodeURIComponent(str(rec.id)), "data-key": "rec-" +
+		    str(rec.id) },
+		    el("span", { class: "row-title" }, reconScope(rec), " ",
+			reconBadge(rec)),
+		    el("span", { class: "row-meta", text: [triggerWords(
+			rec.trigger), (rec.started_at ? "started " : "queued ") +
+			when(rec.started_at || rec.created_at), rec.finished_at ?
+			"finished " + when(rec.finished_at) : null]
+			.filter(Boolean).join(" \u00b7 ") }),
+		    runActive(rec) ? reconBar(rec) : reconResultLine(rec)));
+	}
+
+	var RECON_PAGE = 20;
+
+	function reconView(body, status, page) {
+		var rows = Array.isArray(body.data) ? body.data : [];
+		var counts = body.counts || {}, total = num(counts[status]);
+		var label = RUN_FILTERS.filter(function (f) {
+			return f[0] === status;
+		})[0][1].toLowerCase();
+		var out = [statusCards(counts, status, "#/reconciliations",
+		    "Reconciliations by status")];
+
+		if (rows.length === 0) {
+			out.push(el("div", { class: "empty" }, el("p", { text:
+			    page > 1 ? "No reconciliations on this page." :
+			    status === "all" ? "No reconciliations yet. Choose a " +
+			    "period above and press Reconcile." : "No " + label +
+			    " reconciliations." })));
+			return out;
+		}
+		out.push(el("ul", { class: "rows runs recons", "aria-label":
+		    status === "all" ? "Reconciliations, newest first" :
+		    "Reconciliations " + label + ", newest first" },
+		    rows.map(reconRow)));
+		if (total > RECON_PAGE || page > 1)
+			out.push(pager("reconciliations", status === "all" ?
+			    new URLSearchParams() : new URLSearchParams("status=" +
+			    status), page, RECON_PAGE, total, rows.length));
+		return out;
+	}
+
+	/* Today and 29 days before, UTC: the default period (30 days). */
+	function defaultPeriod() {
+		var now = Date.now();
+
+		return [new Date(now - 29 * 86400000).toISOString().slice(0, 10),
+		    new Date(now).toISOString().slice(0, 10)];
+	}
+
+	function validDay(v) {
+		var d = new Date(v + "T00:00:00Z");
+
+		return DATE_RE.test(v) && !isNaN(d.getTime()) &&
+		    d.toISOString().slice(0, 10) === v;
+	}
+
+	var RECON_CHECKS = {
+		from: function (v, form) {
+			v = v.trim();
+			if (form.elements.what.value !== "period")
+				return "";
+			if (!validDay(v))
+				return "A date, e.g. " + defaultPeriod()[0] + ".";
+			return "";
+		},
+		to: function (v, form) {
+			var f = form.elements.from.value.trim(), days;
+
+			v = v.trim();
+			if (form.elements.what.value !== "period")
+				return "";
+			if (!validDay(v))
+				return "A date, e.g. " + defaultPeriod()[1] + ".";
+			if (!validDay(f))
+				return "";
+			if (v < f)
+				return "Must be on or after the first day.";
+			days = (Date.parse(v) - Date.parse(f)) / 86400000 + 1;
+			if (days > 366)
+				return "At most 366 days: this is " + days + ".";
+			if (v > new Date().toISOString().slice(0, 10))
+				return "Not after today (" + new Date().toISOString()
+				    .slice(0, 10) + ", UTC).";
+			return "";
+		},
+		currency: function (v, form) {
+			v = v.trim();
+			if (form.elements.what.value !== "period" || v === "")
+				return "";
+			if (!/^[A-Za-z]{3}$/.test(v))
+				return "Three letters, e.g. USD; or leave it empty for " +
+				    "every currency.";
+			return "";
+		},
+		payout: function (v, form) {
+			v = v.trim();
+			if (form.elements.what.value !== "payout")
+				return "";
+			if (v === "")
+				return "A payout id from Stripe, po_...";
+			if (!/^po_[A-Za-z0-9]{1,250}$/.test(v))
+				return "A Stripe payout id: po_ then letters and digits.";
+			return "";
+		}
+	};
+
+	/* The id of the job a JOB_IN_PROGRESS message names, as a link. */
+	function activeJobLink(err) {
+		var m = /\b(rec_[A-Za-z0-9]+|run_[A-Za-z0-9]+)\b/.exec(
+		    str(err && err.message));
+
+		if (!m)
+			return null;
+		return el("p", null, el("a", { href: (/^rec_/.test(m[1]) ?
+		    "#/reconciliations/" : "#/syncs/") + m[1], text: /^rec_/
+		    .test(m[1]) ? "See the reconciliation that is running" :
+		    "See the sync that is running" }));
+	}
+
+	/* The form that starts one: a period (and a currency) or a payout. */
+	function reconForm(conn, seq, started) {
+		var out, form, what, off, per = defaultPeriod(), periodBox, payBox;
+
+		off = conn !== null && !conn.connected;
+		out = el("div", { class: "result", role: "status" });
+		what = el("fieldset", { class: "choice" },
+		    el("legend", { text: "What to reconcile" }),
+		    el("label", { class: "check" }, el("input", { type: "radio",
+			name: "what", value: "period", checked: true,
+			id: "rc-what-period" }), " A period"),
+		    el("label", { class: "check" }, el("input", { type: "radio",
+			name: "what", value: "payout", id: "rc-what-payout" }),
+			" A payout"));
+		periodBox = el("div", { class: "grid" },
+		    field("rc-from", "From (UTC)", el("input", { name: "from",
+			type: "date", value: per[0], min: "2010-01-01",
+			max: per[1] }), "The first day, included."),
+		    field("rc-to", "To (UTC)", el("input", { name: "to",
+			type: "date", value: per[1], min: "2010-01-01",
+			max: per[1] }), "The last day, included. At most 366 " +
+			"days in all."),
+		    field("rc-currency", "Currency (optional)", el("input", {
+			name: "currency", autocomplete: "off", maxlength: 3,
+			spellcheck: "false", placeholder: "every currency" }),
+			"Three letters, e.g. USD. Empty: every currency."));
+		payBox = el("div", { hidden: true },
+		    field("rc-payout", "Payout id", el("input", { name: "payout",
+			autocomplete: "off", spellcheck: "false", maxlength: 255 }),
+			"From Stripe's dashboard (Balances, Payouts): po_... " +
+			"Compares what the payout settled with Blnk."));
+		form = el("form", { class: "recon-form", novalidate: true,
+		    onsubmit: function (ev) {
+			var b = form.querySelector("button[type=submit]"), body;
+			var e = form.elements;
+
+			ev.preventDefault();
+			if (!checkForm(form, RECON_CHECKS)) {
+				result(out, "", "");
+				return;
+			}
+			body = e.what.value === "payout" ?
+			    { payout: e.payout.value.trim() } :
+			    { from: e.from.value.trim(), to: e.to.value.trim() };
+			if (e.what.value === "period" && e.currency.value.trim())
+				body.currency = e.currency.value.trim().toLowerCase();
+			b.disabled = true;
+			result(out, "pending", "Starting\u2026");
+			api("POST", "/api/v1/reconciliations", body).then(function (r) {
+				var f;
+
+				b.disabled = false;
+				if (S.over || seq !== S.seq)
+					return;
+				if (!r.ok) {
+					f = r.error.field;
+					if (f && e[f] && f !== "what") {
+						fieldError(form, f, sentence(r.error.message) ||
+						    "Not accepted.");
+						e[f].focus();
+					}
+					result(out, "bad", [notice(r.error, r.status),
+					    f && e[f] ? el("p", { text: "\u201c" +
+						e[f].labels[0].textContent.trim() + "\u201d: " +
+						sentence(r.error.message) }) : null,
+					    activeJobLink(r.error),
+					    r.error.code === "STRIPE_NOT_CONNECTED" ?
+						el("p", null, el("a", { href: "#/stripe",
+						text: "Connect Stripe" })) : null]);
+					say("The reconciliation was not started: " +
+					    describe(r.error)[0] + ".");
+					return;
+				}
+				result(out, "good", ["Reconciliation of " +
+				    reconScope(r.body) + " queued. ", el("a", {
+				    href: "#/reconciliations/" +
+				    encodeURIComponent(str(r.body.id)),
+				    text: "Follow it on its own page" }), "."]);
+				say("Reconciliation queued.");
+				started(r.body);
+			});
+		    } },
+		    what, periodBox, payBox,
+		    el("div", { class: "actions" },
+			el("button", { type: "submit", class: "button primary",
+			    disabled: off, text: "Reconcile" }),
+			off ? el("p", { class: "hint" }, "Stripe is not " +
+			    "connected: ", el("a", { href: "#/stripe",
+			    text: "connect it first" }), ".") : null));
+		Array.prototype.forEach.call(form.querySelectorAll(
+		    "input[name=what]"), function (i) {
+			i.addEventListener("change", function () {
+				var pay = form.elements.what.value === "payout";
+
+				periodBox.hidden = pay;
+				payBox.hidden = !pay;
+				["from", "to", "currency", "payout"].forEach(
+				    function (k) {
+					fieldError(form, k, "");
+				    });
+			});
+		});
+		form.elements.currency.addEventListener("input", function () {
+			var c = form.elements.currency;
+
+			c.value = c.value.toUpperCase();
+		});
+		liveChecks(form, RECON_CHECKS);
+		return el("section", { class: "panel", "aria-labelledby":
+		    "recon-now-title" },
+		    el("h3", { id: "recon-now-title", text: "Reconcile with " +
+			"Stripe" }),
+		    el("p", { class: "hint", text: "Compares each of Stripe's " +
+			"balance transactions with what Blnk holds under Stripe " +
+			"Sync's references, day by day, and the balances. " +
+			"Nothing is changed in Blnk or Stripe." }),
+		    form, out);
+	}
+
+	function reconsScreen(params, box, seq) {
+		var status = params.get("status") || "all";
+		var page = Number(params.get("page") || "1");
+
+		box.appendChild(heading("Reconciliations"));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		if (!RUN_FILTERS.some(function (f) { return f[0] === status; }))
+			status = "all";
+		if (!(page >= 1 && page <= 100000 && page % 1 === 0))
+			page = 1;
+		function url() {
+			return "/api/v1/reconciliations?status=" + status +
+			    "&page=" + page + "&page_size=" + RECON_PAGE;
+		}
+		load(box, seq, "the reconciliations", Promise.all([api("GET",
+		    url()), api("GET", "/api/v1/stripe")]), function (body, rs) {
+			var view = el("div", { class: "runs-view" });
+			var note = el("p", { class: "hint refresh-note" });
+			var was = {};
+
+			function shown(b) {
+				var rows = Array.isArray(b.data) ? b.data : [];
+
+				refill(view, reconView(b, status, page));
+				note.textContent = "";
+				rows.forEach(function (rec) {
+					if (runActive(rec))
+						was[rec.id] = true;
+					else if (was[rec.id]) {
+						delete was[rec.id];
+						say(reconHeadline(rec));
+					}
+				});
+				if (num((b.counts || {}).in_progress) > 0 ||
+				    rows.some(runActive))
+					pollAgain(seq, refresh);
+			}
+			function refresh() {
+				api("GET", url()).then(function (r) {
+					if (seq !== S.seq || S.over)
+						return;
+					if (!r.ok) {
+						note.textContent = "Could not refresh: " +
+						    describe(r.error)[0] + ". Trying again in " +
+						    POLL_RETRY_MS / 1000 + " s\u2026";
+						pollAgain(seq, refresh, POLL_RETRY_MS);
+						return;
+					}
+					shown(r.body);
+				});
+			}
+			add(body, [reconForm(rs[1].ok ? rs[1].body : null, seq,
+			    function () {
+				if ((status === "all" || status === "in_progress") &&
+				    page === 1)
+					refresh();
+				else
+					go("#/reconciliations");
+			    }), view, note]);
+			shown(rs[0].body);
+			say("Loaded " + plural(num((rs[0].body.counts || {})[status]),
+			    "reconciliation", "reconciliations") + ".");
+		});
+	}
+
+	/* --- one reconciliation ------------------------------------------ */
+
+	function reconFacts(rec) {
+		return facts([["Status", reconBadge(rec)],
+		    ["What", rec.scope === "payout" ? "What payout " +
+			str(rec.payout) + " settled" : reconScope(rec)],
+		    ["Started by", rec.trigger === "portal" ? "Reconcile, in the " +
+			"portal" : rec.trigger === "webhook" ? "Stripe, when the " +
+			"payout was reconciled (webhook)" : rec.trigger ===
+			"schedule" ? "The schedule" : str(rec.trigger) || "\u2014"],
+		    ["Queued", when(rec.created_at)],
+		    ["Started", rec.started_at ? when(rec.started_at) : "Not yet"],
+		    ["Finished", rec.finished_at ? when(rec.finished_at) +
+			(took(rec) ? " (took " + took(rec) + ")" : "") :
+			runActive(rec) ? "Not yet" : "\u2014"],
+		    ["Reconciliation id", el("span", { class: "mono",
+			text: str(rec.id) })]]);
+	}
+
+	function reconError(rec) {
+		var e = rec.error, d;
+
+		if (!e || rec.status !== "failed")
+			return null;
+		d = ERRORS[e.code];
+		return el("div", { class: "notice recon-error", role: "alert" },
+		    el("h3", { text: "The reconciliation failed" }),
+		    el("p", { text: sentence(e.message || e.code) }),
+		    el("p", { text: (d ? d[1] + " " : "") + "Then reconcile " +
+			"again: nothing was changed, in Blnk or in Stripe." }),
+		    el("p", { class: "code", text: "Code: " + str(e.code) }),
+		    el("p", null, el("a", { href: "#/reconciliations",
+			text: "Reconcile again" })));
+	}
+
+	/* Each currency's totals, in words. */
+	function totalsPart(rec) {
+		var t = Array.isArray(rec.totals) ? rec.totals : [];
+
+		if (t.length === 0)
+			return [el("p", { class: "hint", text: "Neither Stripe nor " +
+			    "Blnk has anything in this " + (rec.scope === "payout" ?
+			    "payout." : "period.") })];
+		return [num(rec.excluded) ? el("p", { class: "hint", text:
+		    counted(rec.excluded, "Stripe balance transaction was",
+		    "Stripe balance transactions were") + " left out: the " +
+		    "settings do not import their kind, or they came before " +
+		    "the start date (the opening balance stands for them)." }) :
+		    null,
+		    el("ul", { class: "balances totals" }, t.map(function (x) {
+			var cur = str(x.currency), gap = decDiff(x.stripe, x.blnk);
+			var sN = num(x.stripe_count), bN = num(x.blnk_count);
+			var words = "Stripe's " + counted(sN, "balance transaction",
+			    "balance transactions") + " total " +
+			    amountText(x.stripe, cur) + "; Blnk's " +
+			    counted(bN, "posting", "postings") + (x.match ?
+			    " total the same." :
+			    gap !== null && /^-?[0.]+$/.test(gap) ? " total the " +
+			    "same, but not item by item: see the differences." :
+			    " total " + amountText(x.blnk, cur) + (gap !== null ?
+			    ", " + grouped(gap.replace(/^-/, "")) + " " + cur + " " +
+			    (gap.charAt(0) === "-" ? "more" : "less") + " than " +
+			    "Stripe's." : "."));
+
+			return el("li", { class: x.match ? "match" : "differs" },
+			    el("span", { class: "balance-cur", text: cur }),
+			    el("span", { class: "balance-text", text: words }),
+			    el("span", { class: "badge " + (x.match ? "badge-match" :
+				"badge-differs"), text: x.match ? "matches" :
+				"differs" }));
+		}))];
+	}
+
+	/* One chart a currency, with its legend and the days it marks. */
+	function chartsPart(rec, width) {
+		var days = Array.isArray(rec.days) ? rec.days : [];
+		var curs = [], C = window.StripeSyncChart;
+
+		(Array.isArray(rec.totals) ? rec.totals : []).forEach(function (t) {
+			if (curs.indexOf(str(t.currency)) === -1)
+				curs.push(str(t.currency));
+		});
+		days.forEach(function (d) {
+			if (curs.indexOf(str(d.currency)) === -1)
+				curs.push(str(d.currency));
+		});
+		if (curs.length === 0)
+			return [el("p", { class: "hint", text: "Nothing to draw: no " +
+			    "activity on either side." })];
+		if (!C)
+			return [el("p", { class: "hint", text: "The chart could not " +
+			    "be drawn (chart.js did not load): reload the page." })];
+		return curs.map(function (cur) {
+			var mine = days.filter(function (d) {
+				return str(d.currency) === cur;
+			});
+			var bad = mine.filter(function (d) {
+				return d.match === false;
+			});
+			var span = rec.scope === "period" && rec.from && rec.to ?
+			    periodWords(rec.from, rec.to) : mine.length ?
+			    periodWords(mine[0].day, mine[mine.length - 1].day) : "";
+			var title = cur + ", Stripe's and Blnk's totals a day" +
+			    (span ? ", " + span : "") + ": " + (bad.length === 0 ?
+			    "equal on every day." : "they differ on " + plural(
+			    bad.length, "day", "days") + ": " + bad.slice(0, 10)
+			    .map(function (d) { return dayShort(d.day); })
+			    .join(", ") + (bad.length > 10 ? " and " +
+			    (bad.length - 10) + " more" : "") + ".");
+			var c = C.daily(doc, { currency: cur, days: mine,
+			    from: rec.scope === "period" ? rec.from : null,
+			    to: rec.scope === "period" ? rec.to : null,
+			    width: width, amount: grouped, dayWords: dayShort,
+			    title: title });
+
+			return el("section", { class: "chart-box", "aria-labelledby":
+			    "chart-" + cur + "-title", "data-currency": cur },
+			    el("h4", { id: "chart-" + cur + "-title", text: cur +
+				": totals a day" }),
+			    c.figure,
+			    el("ul", { class: "legend", "aria-label": "Legend" },
+				el("li", null, el("span", { class: "swatch " +
+				    "swatch-stripe" }), "Stripe (solid line, dots)"),
+				el("li", null, el("span", { class: "swatch " +
+				    "swatch-blnk" }), "Blnk (dashed line, squares)"),
+				bad.length ? el("li", null, el("span", { class: "swatch " +
+				    "swatch-diff" }), "A day that differs") : null),
+			    bad.length === 0 ? el("p", { class: "chart-note good",
+				text: "Stripe and Blnk agree on every day: the two " +
+				"lines lie on each other." }) :
+			    el("div", { class: "chart-note bad" },
+				el("p", { text: "They differ on " + plural(bad.length,
+				    "day", "days") + ":" }),
+				el("ol", { class: "diff-days" }, bad.map(function (d) {
+					var gap = decDiff(d.stripe, d.blnk);
+
+					return el("li", { "data-day": str(d.day) },
+					    dayLong(d.day) + ": Stripe " +
+					    amountText(d.stripe, cur) + ", Blnk " +
+					    amountText(d.blnk, cur) + (gap !== null ?
+					    ": " + grouped(gap.replace(/^-/, "")) + " " +
+					    cur + " apart" : "") + ".");
+				}))));
+		});
+	}
+
+	/* The balance comparison, as the sync's: both signed as Stripe
+	 * sees them. */
+	function reconBalances(rec) {
+		var b = Array.isArray(rec.balances) ? rec.balances : null;
+
+		if (b === null)
+			return [el("p", { class: "hint", text: "Not compared." })];
+		if (b.length === 0)
+			return [el("p", { class: "hint", text: "Stripe holds no " +
+			    "balance in any currency." })];
+		return [el("p", { class: "hint", text: "Now, both as Stripe " +
+		    "sees them: what Stripe holds for you, and what Blnk's " +
+		    "balance for your Stripe account mirrors." }),
+		    b.some(function (x) {
+			return !x.match && x.comparable === false;
+		    }) ? el("p", { class: "hint balances-partial", text: "The " +
+			"settings leave some kinds out of the import, so the " +
+			"balances need not be equal: importing every kind makes " +
+			"them match." }) : null,
+		    el("ul", { class: "balances recon-balances" },
+			b.map(function (x) {
+			var cur = str(x.currency);
+			var expected = !x.match && x.comparable === false;
+
+			return el("li", { class: x.match ? "match" : "differs" },
+			    el("span", { class: "balance-cur", text: cur }),
+			    el("span", { class: "balance-text", text: "Stripe holds " +
+				amountText(x.stripe, cur) + "; Blnk mirrors " +
+				amountText(x.blnk, cur) + "." }),
+			    el("span", { class: "badge " + (x.match ? "badge-match" :
+				expected ? "badge-expected" : "badge-differs"),
+				text: x.match ? "matches" : "differs" }));
+		    }))];
+	}
+
+	var DIFFS_SHOWN = 100;
+
+	/* The differences, a table (a card a row when narrow). */
+	function diffsPart(rec) {
+		var list = Array.isArray(rec.differences) ? rec.differences : [];
+		var total = num(rec.differences_total) || list.length, tb, more;
+		var cols = ["What", "Day", "Stripe id", "Blnk reference",
+		    "Blnk id", "Stripe amount", "Blnk amount", "What to do"];
+
+		if (list.length === 0)
+			return [el("p", { class: "hint", text: "None: every Stripe " +
+			    "balance transaction is in Blnk, applied, with the same " +
+			    "amount and currency, and Blnk holds nothing of Stripe " +
+			    "Sync's that Stripe does not know." })];
+		function cell(label, content, cls) {
+			return el("td", { "data-label": label, class: cls || null },
+			    el("div", null, content));
+		}
+		function mono(v) {
+			return v ? el("span", { class: "mono", text: str(v) }) :
+			    "\u2014";
+		}
+		function row(d) {
+			var k = diffKind(d.kind), ref = str(d.reference);
+			var bid = str(d.blnk_id);
+
+			return el("tr", { class: "diff diff-" + str(d.kind)
+			    .replace(/[^a-z]/g, ""), "data-kind": str(d.kind) },
+			    cell("What", [el("strong", { text: k[3] }),
+				d.currency ? " (" + str(d.currency) + ")" : null,
+				d.message ? el("span", { class: "diff-message",
+				text: sentence(d.message) }) : null]),
+			    cell("Day", d.day ? dayShort(d.day) : "\u2014",
+				"diff-day"),
+			    cell("Stripe id", mono(d.stripe_id), "diff-stripe-id"),
+			    cell("Blnk reference", ref && can("data:read") === "yes" ?
+				el("a", { class: "mono", href:
+				"#/transactions?reference=" + encodeURIComponent(ref),
+				text: ref }) : mono(ref), "diff-reference"),
+			    cell("Blnk id", bid && /^txn_/.test(bid) ? el("a",
+				{ class: "mono", href: "#/transactions/" +
+				encodeURIComponent(bid), text: bid }) : bid &&
+				/^bln_/.test(bid) ? el("a", { class: "mono",
+				href: "#/balances/" + encodeURIComponent(bid),
+				text: bid }) : mono(bid), "diff-blnk-id"),
+			    cell("Stripe amount", amountText(d.stripe_amount,
+				d.currency), "num diff-stripe-amount"),
+			    cell("Blnk amount", amountText(d.blnk_amount,
+				d.currency), "num diff-blnk-amount"),
+			    cell("What to do", sentence(d.action) || "\u2014",
+				"diff-action"));
+		}
+		tb = el("tbody", null, list.slice(0, DIFFS_SHOWN).map(row));
+		more = list.length > DIFFS_SHOWN ? el("button", { type: "button",
+		    class: "button", "data-key": "diffs-more",
+		    text: "Show all " + list.length, onclick: function () {
+			list.slice(DIFFS_SHOWN).forEach(function (d) {
+				tb.appendChild(row(d));
+			});
+			more.remove();
+		    } }) : null;
+		return [el("p", { class: "hint", text: total > list.length ?
+		    "The first " + list.length + " of " + total + " differences; " +
+		    "the CSV has them all." : plural(total, "difference",
+		    "differences") + "." }),
+		    el("div", { class: "table-wrap" },
+			el("table", { class: "diffs" },
+			    el("caption", { class: "vh", text: "Differences " +
+				"between Stripe and Blnk" }),
+			    el("thead", null, el("tr", null, cols.map(function (c) {
+				return el("th", { scope: "col", text: c });
+			    }))), tb)), more];
+	}
+
+	/*
+	 * The CSV: fetched with the session's bearer header (never a token
+	 * in a URL), then saved from a Blob.  A frame whose sandbox lacks
+	 * allow-downloads drops the download without a word to the page,
+	 * so the CSV can also be shown here, to copy.
+	 */
+	function csvPanel(rec) {
+		var out = el("div", { class: "result", role: "status" });
+		var shown = el("div", { class: "csv-text" });
+		var csv = null, name = str(rec.id) + ".csv", btn, showBtn;
+
+		function fetchCsv() {
+			return window.fetch("/api/v1/reconciliations/" +
+			    encodeURIComponent(str(rec.id)) + "?format=csv", {
+				method: "GET",
+				headers: { "Authorization": "Bearer " + S.token,
+				    "Accept": "text/csv" },
+				cache: "no-store", credentials: "omit",
+				referrerPolicy: "no-referrer"
+			    }).then(function (res) {
+				return res.text().then(function (text) {
+					var body = null, m;
+
+					if (res.ok) {
+						m = /filename="([A-Za-z0-9_.-]+)"/.exec(
+						    res.headers.get("Content-Disposition") || "");
+						if (m)
+							name = m[1];
+						return { ok: true, text: text };
+					}
+					try {
+						body = JSON.parse(text);
+					} catch (e) {
+						body = null;
+					}
+					return answer(false, res.status, body);
+				});
+			    }, function () {
+				return answer(false, 0, null);
+			    });
+		}
+		function save(text) {
+			var url, a;
+
+			url = window.URL.createObjectURL(new Blob([text],
+			    { type: "text/csv;charset=utf-8" }));
+			a = el("a", { href: url, download: name, hidden: true });
+			doc.body.appendChild(a);
+			a.click();
+			a.remove();
+			window.setTimeout(function () {
+				window.URL.revokeObjectURL(url);
+			}, 60000);
+		}
+		btn = el("button", { type: "button", class: "button",
+		    "data-key": "csv", text: "Download CSV", onclick: function () {
+			btn.disabled = true;
+			result(out, "pending", "Preparing the CSV\u2026");
+			fetchCsv().then(function (r) {
+				var rows;
+
+				btn.disabled = false;
+				if (S.over)
+					return;
+				if (!r.ok) {
+					result(out, "bad", notice(r.error, r.status));
+					say("The CSV could not be downloaded.");
+					return;
+				}
+				csv = r.text;
+				save(csv);
+				rows = csv.split(/\r?\n/).filter(function (l) {
+					return l !== "";
+				}).length - 1;
+				result(out, "good", [el("p", { text: name + " was " +
+				    "handed to your browser: a header row and " +
+				    plural(Math.max(0, rows), "row", "rows") + ". If " +
+				    "no file appeared, the frame " +
+				    "Blnk Cloud shows this app in may not allow " +
+				    "downloads: show the CSV here, then copy it into a " +
+				    "file." }),
+				    showBtn]);
+				say("Downloaded " + name + ".");
+			});
+		    } });
+		showBtn = el("button", { type: "button", class: "button",
+		    "data-key": "csv-show", text: "Show the CSV",
+		    onclick: function () {
+			var ta;
+
+			shown.textContent = "";
+			ta = el("textarea", { id: "csv-" + str(rec.id),
+			    readonly: true, rows: 8, spellcheck: "false",
+			    class: "mono" });
+			ta.value = csv || "";
+			add(shown, [el("label", { for: ta.id, text: "The CSV of " +
+			    str(rec.id) }), ta]);
+			ta.focus();
+			ta.select();
+		    } });
+		return el("div", { class: "csv" },
+		    el("div", { class: "actions" }, btn,
+			el("span", { class: "hint", text: "Every difference, one " +
+			    "a row, under a header row: kind, currency, day, " +
+			    "Stripe id, reference, Blnk id, both amounts, message " +
+			    "and action." })),
+		    out, shown);
+	}
+
+	function reconScreen(id, box, seq) {
+		var h;
+
+		box.appendChild(el("p", { class: "crumbs" },
+		    el("a", { href: "#/reconciliations",
+			text: "\u2190 Reconciliations" })));
+		h = box.appendChild(heading("Reconciliation"));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		load(box, seq, "the reconciliation", api("GET",
+		    "/api/v1/reconciliations/" + encodeURIComponent(id)),
+		    function (body, r) {
+			var facts1 = el("div"), live = el("p", { class: "run-live",
+			    role: "status", id: "recon-live" });
+			var prog = el("div", { class: "run-progress" });
+			var note = el("p", { class: "hint refresh-note" });
+			var errBox = el("div"), found = el("div"), last = {};
+			var head = el("div");
+
+			function part(node, key, v, build) {
+				var k = JSON.stringify(v);
+
+				if (last[key] !== k) {
+					last[key] = k;
+					refill(node, build());
+				}
+			}
+			function shown(rec, first) {
+				var pr = reconProgress(rec);
+
+				h.textContent = "Reconciliation \u00b7 " +
+				    (RUN_STATUS[rec.status] || str(rec.status));
+				part(facts1, "facts", [rec.status, rec.started_at,
+				    rec.finished_at], function () {
+					return reconFacts(rec);
+				});
+				if (runActive(rec)) {
+					liveText(live, pr.words + ".");
+					refill(prog, reconBar(rec, "recon-live"));
+				} else {
+					liveText(live, rec.status === "completed" ?
+					    "Completed." : "Failed.");
+					prog.textContent = "";
+				}
+				part(errBox, "error", [rec.status, rec.error],
+				    function () {
+					return reconError(rec);
+				});
+				part(head, "head", [rec.status, rec.result],
+				    function () {
+					return rec.status === "completed" ?
+					    reconHead(rec) : null;
+				});
+				part(found, "found", [rec.status, rec.result],
+				    function () {
+					return rec.status === "completed" ?
+					    reconFound(rec, box.clientWidth) : null;
+				});
+				note.textContent = "";
+				if (first)
+					say("Loaded the reconciliation.");
+				else if (!runActive(rec))
+					say(reconHeadline(rec));
+				if (runActive(rec))
+					pollAgain(seq, refresh);
+			}
+			function refresh() {
+				api("GET", "/api/v1/reconciliations/" +
+				    encodeURIComponent(id)).then(function (r2) {
+					if (seq !== S.seq || S.over)
+						return;
+					if (!r2.ok) {
+						note.textContent = "Could not refresh: " +
+						    describe(r2.error)[0] + ". Trying again in " +
+						    POLL_RETRY_MS / 1000 + " s\u2026";
+						pollAgain(seq, refresh, POLL_RETRY_MS);
+						return;
+					}
+					shown(r2.body, false);
+				});
+			}
+			add(body, [head, facts1, el("section", { class: "panel",
+			    "aria-labelledby": "recon-progress-title" },
+			    el("h3", { id: "recon-progress-title",
+				text: "Progress" }), live, prog, note), errBox, found]);
+			shown(r.body, true);
+		});
+	}
+
+	/* What a completed reconciliation found, in one sentence, first. */
+	function reconHead(rec) {
+		var clean = rec.result === "clean" || (rec.result !==
+		    "differences" && num((rec.counts || {}).differences) === 0);
+
+		return el("p", { class: "headline " + (clean ? "good" : "bad"),
+		    id: "recon-headline" }, reconHeadline(rec));
+	}
+
+	/* Then the totals, the charts, the balances, the differences and
+	 * the CSV. */
+	function reconFound(rec, width) {
+		return [el("h3", { text: "Totals" }), totalsPart(rec),
+		    el("h3", { text: "Day by day" }), chartsPart(rec,
+			Math.max(300, (width || 600) - 8)),
+		    el("h3", { text: "Balances" }), reconBalances(rec),
+		    el("h3", { text: "Differences" }), diffsPart(rec),
+		    csvPanel(rec)];
+	}
+
+	/* --- problems -------------------------------------------------- */
+
+	/* Problems not flagged in Cloud, shown by the nav's badge. */
+	var UNFLAGGED = ["pending", "unscoped", "untargeted"];
+
+	function setProblemCount(list) {
+		var n = list.filter(function (p) {
+			return UNFLAGGED.indexOf(p.state) !== -1;
+		}).length, b = $("problems-count");
+
+		if (!b)
+			return;
+		b.textContent = "";
+		b.hidden = n === 0;
+		b.setAttribute("data-count", String(n));
+		if (n)
+			add(b, [el("span", { class: "vh", text: ": " }), String(n),
+			    el("span", { class: "vh", text: " not flagged" })]);
+	}
+
+	var problemsAt = 0;	/* when the badge was last refreshed, ms */
+
+	function refreshProblems(force) {
+		if (can("data:read") !== "yes" || S.over ||
+		    (!force && Date.now() - problemsAt < 10000))
+			return;
+		problemsAt = Date.now();
+		api("GET", "/api/v1/problems?limit=100").then(function (r) {
+			if (r.ok && r.body && Array.isArray(r.body.data))
+				setProblemCount(r.body.data);
+		});
+	}
+
+	function problemState(p, alertsWrite) {
+		var aid = str(p.anomaly_id);
+
+		switch (p.state) {
+		case "flagged":
+			return ["Flagged", "badge-completed", ["Flagged in Blnk " +
+			    "Cloud as ", can("alerts:read") === "yes" && aid ?
+			    el("a", { class: "mono", href: "#/alerts/" +
+			    encodeURIComponent(aid), text: aid }) :
+			    el("span", { class: "mono", text: aid || "an alert" }),
+			    "."]];
+		case "unscoped":
+			return ["Not flagged", "badge-differs", ["Not flagged in " +
+			    "Blnk Cloud: this installation lacks alerts:write. " +
+			    "Reinstall with alerts:write to get Cloud alerts."]];
+		case "untargeted":
+			return ["Not flagged", "badge-differs", ["Not flagged: " +
+			    "there is nothing in Blnk to flag it on (no " +
+			    (p.target_type === "balance" ? "balance " : "transaction ") +
+			    str(p.target) + (p.currency ? " in " + str(p.currency) :
+			    "") + "). Look at it here."]];
+		case "pending":
+			return ["Waiting", "badge-queued", [alertsWrite === false ?
+			    "Waiting: it will be shown here, not flagged " +
+			    "(this installation lacks alerts:write)." :
+			    "Waiting to be flagged in Blnk Cloud: in a moment." +
+			    (p.last_error ? " The last try failed: " +
+			    sentence(p.last_error) : "")]];
+		case "cleared":
+			return ["Cleared", "", ["Cleared: it went away before it " +
+			    "was flagged."]];
+		}
+		return [str(p.state) || "?", "", [str(p.state)]];
+	}
+
+	function problemItem(p, alertsWrite) {
+		var st = problemState(p, alertsWrite), tid = str(p.target_id);
+		var src = str(p.source_id);
+
+		return el("li", { class: "problem problem-" + str(p.state)
+		    .replace(/[^a-z]/g, ""), "data-key": "problem-" + str(p.key) },
+		    el("h3", { class: "problem-title" }, str(p.title) ||
+			"A problem", " ", el("span", { class: "badge " + st[1],
+			text: st[0] })),
+		    el("p", { class: "problem-text", text: str(p.description) }),
+		    el("p", { class: "problem-state" }, st[2]),
+		    facts([["When", when(p.created_at) + (p.updated_at &&
+			p.updated_at !== p.created_at ? " (last changed " +
+			when(p.updated_at) + ")" : "")],
+			["About", el("span", null, (p.target_type === "balance" ?
+			    "Balance " : "Transaction ") , el("span",
+			    { class: "mono", text: str(p.target) }),
+			    p.currency ? " (" + str(p.currency) + ")" : null,
+			    tid ? [", ", idLink(tid)] : null)],
+			src ? ["Found by", /^rec_/.test(src) ? el("a", { href:
+			    "#/reconciliations/" + encodeURIComponent(src),
+			    class: "mono", text: src }) : /^run_/.test(src) ?
+			    el("a", { href: "#/syncs/" + encodeURIComponent(src),
+			    class: "mono", text: src }) : el("span",
+			    { class: "mono", text: src })] : null]));
+	}
+
+	function problemsScreen(box, seq) {
+		box.appendChild(heading("Problems"));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		box.appendChild(el("p", { class: "hint", text: "What went wrong " +
+		    "in syncs and reconciliations: failed runs, postings Blnk " +
+		    "rejected, differences with Stripe. With alerts:write, each " +
+		    "is flagged once in Blnk Cloud, on the transaction or " +
+		    "balance it is about." }));
+		load(box, seq, "the problems", api("GET",
+		    "/api/v1/problems?limit=100"),
+		    function (body, r) {
+			var list = Array.isArray(r.body.data) ? r.body.data : [];
+			var aw = r.body.alerts_write;
+
+			problemsAt = Date.now();
+			setProblemCount(list);
+			if (aw === false)
+				body.appendChild(el("div", { class: "notice locked" },
+				    el("p", { text: "This installation may not flag " +
+					"problems in Blnk Cloud (it was not granted " +
+					"alerts:write), so they are shown here instead. " +
+					"Reinstall with alerts:write to get Cloud alerts." })));
+			if (list.length === 0) {
+				body.appendChild(el("div", { class: "empty" },
+				    el("p", { text: "No problems: every sync and " +
+					"reconciliation went through." })));
+				say("No problems.");
+				return;
+			}
+			body.appendChild(el("ul", { class: "problem-list" },
+			    list.map(function (p) {
+				return problemItem(p, aw);
+			    })));
+			say("Loaded " + plural(list.length, "problem", "problems") +
+			    ".");
+		});
+	}
+
 	/* --- Stripe ----------------------------------------------------- */
 
 	/* The rule of the server (stripe_key_parse): "" or what is wrong.
@@ -2446,6 +3638,7 @@
 					disabled: true, text: conn.connected ?
 					"Replace key" : "Connect Stripe" })));
 			refill(state.lastChild, connFacts(conn));
+			add(body, webhookPanel(conn, seq, reason));
 			return;
 		}
 
@@ -2585,6 +3778,8 @@
 		    el("h3", { id: "key-title", text: "Connect or change the key" }),
 		    form, ask, out));
 
+		add(body, webhookPanel(conn, seq, null));
+
 		discOut = el("div", { class: "result", role: "status" });
 		discAsk = el("div", { class: "confirm" });
 		disc = el("section", { class: "panel", "aria-labelledby":
@@ -2638,6 +3833,232 @@
 			});
 		}
 		setConn(conn);
+	}
+
+	/* --- Stripe's webhooks ------------------------------------------- */
+
+	/* The events the endpoint should get (what moves money, and the
+	 * payout reconciliation). */
+	var WEBHOOK_EVENTS = ["balance.available", "charge.succeeded",
+	    "charge.refunded", "charge.dispute.*", "payout.paid",
+	    "payout.failed", "payout.reconciliation_completed"];
+
+	/* The server's rule, roughly: Stripe's signing secrets are whsec_
+	 * and letters and digits.  "" or what is wrong; never repeats it. */
+	function secretProblem(v) {
+		if (v === "")
+			return "Paste the endpoint's signing secret.";
+		if (/^(sk|rk|pk)_/.test(v))
+			return "This is an API key, not a webhook signing secret: " +
+			    "the secret starts with whsec_.";
+		if (!/^whsec_[A-Za-z0-9+/_-]{16,}={0,2}$/.test(v) ||
+		    v.length > 256)
+			return "A signing secret starts with whsec_, then at " +
+			    "least 16 letters and digits, with no spaces.";
+		return "";
+	}
+
+	function webhookFacts(w) {
+		return facts([["Signing secret", w.set ? "Set: ending in " +
+		    str(w.last4) + (w.set_at ? ", since " + when(w.set_at) : "") :
+		    "Not set: Stripe's events are refused until it is."],
+		    ["Events received", w.events || w.last_event_at ?
+			plural(num(w.events), "event", "events") +
+			(w.last_event_at ? ", the last at " +
+			when(w.last_event_at) : "") : "None yet"]]);
+	}
+
+	function webhookIntro() {
+		return [
+		    el("h3", { id: "webhook-title", text: "Webhooks from Stripe" }),
+		    el("p", { class: "hint", text: "With a webhook, Stripe tells " +
+			"Stripe Sync when money moves: an import starts within a " +
+			"minute, and a payout is reconciled once Stripe has " +
+			"settled it. The events only start the work: the amounts " +
+			"always come from Stripe's balance transactions." })];
+	}
+
+	/* Where to paste what in Stripe's dashboard. */
+	function webhookSteps(url, off) {
+		return el("ol", { class: "steps" },
+			el("li", null, "In Stripe's dashboard, open Developers, " +
+			    "Webhooks, and add an endpoint with this URL:",
+			    el("div", { class: "copy-row" },
+				el("code", { id: "webhook-url", class: "mono",
+				    text: url }),
+				off ? null : el("button", { type: "button",
+				    class: "button", text: "Copy",
+				    onclick: function (ev) {
+					copyText(url, $("webhook-url"), ev.target);
+				    } }))),
+			el("li", null, "Select these events:",
+			    el("ul", { class: "events" }, WEBHOOK_EVENTS.map(
+				function (e) {
+				    return el("li", { class: "mono", text: e });
+				}))),
+			el("li", null, "Reveal the endpoint's signing secret and " +
+			    "paste it below."));
+	}
+
+	/* Copy text to the clipboard, or select node for the keyboard's
+	 * copy where the frame does not allow it. */
+	function copyText(text, node, button) {
+		var range, sel;
+
+		function done(ok) {
+			if (!ok && doc.createRange && window.getSelection) {
+				range = doc.createRange();
+				range.selectNodeContents(node);
+				sel = window.getSelection();
+				sel.removeAllRanges();
+				sel.addRange(range);
+			}
+			button.textContent = ok ? "Copied" : "Selected: copy it";
+			say(ok ? "Copied." : "Copying is not allowed here: the " +
+			    "text is selected, copy it with the keyboard.");
+		}
+		if (navigator.clipboard && navigator.clipboard.writeText)
+			navigator.clipboard.writeText(text).then(function () {
+				done(true);
+			}, function () {
+				done(false);
+			});
+		else
+			done(false);
+	}
+
+	function webhookPanel(conn, seq, reason) {
+		var w = conn.webhook, url, state, form, input, out, save, rm;
+		var rmAsk, off = reason !== null;
+
+		if (!w || typeof w !== "object")
+			return null;
+		url = window.location.origin + str(w.path);
+		state = el("div", { class: "webhook-state" });
+		out = el("div", { class: "result", role: "status" });
+		rmAsk = el("div", { class: "confirm" });
+		function setHook(nw) {
+			w = nw;
+			refill(state, webhookFacts(w));
+			if (rm)
+				rm.hidden = !w.set;
+			if (save)
+				save.textContent = w.set ? "Replace secret" : "Save secret";
+		}
+		save = el("button", { type: off ? "button" : "submit",
+		    class: "button primary", disabled: off });
+		if (off) {
+			/* Read-only: no field to type a secret into, the
+			 * button disabled with the reason, as for the key. */
+			setHook(w);
+			return el("section", { class: "panel", "aria-labelledby":
+			    "webhook-title" }, webhookIntro(), state,
+			    webhookSteps(url, true), el("div", { class: "actions" },
+			    save, reason ? el("p", { class: "hint", text: reason }) :
+			    null));
+		}
+		input = el("input", { name: "secret", type: "password",
+		    autocomplete: "off", spellcheck: "false",
+		    autocapitalize: "off", maxlength: 255 });
+		rm = el("button", { type: "button", class: "button danger",
+		    text: "Remove secret", onclick: function () {
+			var keep = el("button", { type: "button", class: "button",
+			    text: "Keep it", onclick: function () {
+				rmAsk.textContent = "";
+				say("The secret is kept.");
+			    } });
+
+			rmAsk.textContent = "";
+			add(rmAsk, el("div", { class: "notice", role: "alert" },
+			    el("p", { text: "Remove the signing secret? Stripe's " +
+				"events will be refused until one is saved again; " +
+				"syncs still run on their schedule and by hand." }),
+			    el("div", { class: "actions" },
+				el("button", { type: "button",
+				    class: "button danger primary",
+				    text: "Yes, remove it", onclick: remove }),
+				keep)));
+			keep.focus();
+		    } });
+		function busy(on) {
+			[save, rm].forEach(function (b) {
+				b.disabled = on;
+			});
+		}
+		function remove() {
+			busy(true);
+			result(out, "pending", "Removing\u2026");
+			api("DELETE", "/api/v1/stripe/webhook").then(function (r) {
+				busy(false);
+				if (S.over || seq !== S.seq)
+					return;
+				rmAsk.textContent = "";
+				if (!r.ok) {
+					result(out, "bad", notice(r.error, r.status));
+					return;
+				}
+				setHook(r.body && r.body.webhook || { set: false,
+				    path: w.path });
+				result(out, "good", "Removed: Stripe's events are " +
+				    "refused until a secret is saved.");
+				say("The signing secret was removed.");
+				input.focus();
+			});
+		}
+		form = el("form", { class: "webhook-form",
+		    novalidate: true, autocomplete: "off", onsubmit: function (ev) {
+			var v = input.value.trim(), m = secretProblem(v), req;
+
+			ev.preventDefault();
+			fieldError(form, "secret", m);
+			if (m) {
+				input.focus();
+				say(m);
+				return;
+			}
+			req = { secret: v };
+			/* The secret lives on only in the request's body. */
+			input.value = "";
+			v = null;
+			busy(true);
+			result(out, "pending", "Saving\u2026");
+			api("PUT", "/api/v1/stripe/webhook", req).then(function (r) {
+				req = null;
+				busy(false);
+				if (S.over || seq !== S.seq)
+					return;
+				if (!r.ok) {
+					if (r.error.field === "secret" ||
+					    r.error.code === "INVALID_FIELD") {
+						fieldError(form, "secret", "Not accepted: " +
+						    "paste the whole secret, whsec_...");
+						input.focus();
+					}
+					result(out, "bad", notice(r.error, r.status));
+					say("The secret was not saved: " +
+					    describe(r.error)[0] + ".");
+					return;
+				}
+				setHook(r.body && r.body.webhook || r.body || {});
+				result(out, "good", "Saved: the secret ending in " +
+				    str(w.last4) + " checks every event Stripe sends.");
+				say("Webhook signing secret saved.");
+			});
+		    } },
+		    field("webhook-secret", "Signing secret", input, "From the " +
+			"endpoint's page in Stripe: Signing secret, Reveal. It " +
+			"starts with whsec_. Stored encrypted; only its last four " +
+			"characters are shown again."),
+		    el("div", { class: "actions" }, save, rm));
+		input.addEventListener("input", function () {
+			if (input.getAttribute("aria-invalid"))
+				fieldError(form, "secret", "");
+		});
+		setHook(w);
+		return el("section", { class: "panel", "aria-labelledby":
+		    "webhook-title" },
+		    webhookIntro(), state, webhookSteps(url, false),
+		    form, rmAsk, out);
 	}
 
 	/* --- settings ---------------------------------------------------- */
@@ -2981,7 +4402,8 @@
 	}
 
 	/* The screens of the sync (the others: LISTS, "new", "alerts"). */
-	var SYNC_SCREENS = { syncs: true, stripe: true, settings: true };
+	var SYNC_SCREENS = { syncs: true, stripe: true, settings: true,
+	    reconciliations: true, problems: true };
 
 	/* Parse "#/kind/id?query" into [kind, id, URLSearchParams]. */
 	function parseHash() {
@@ -3008,6 +4430,8 @@
 		seq = ++S.seq;
 		stopPolling();
 		renderNav(kind === "new" ? "new" : kind);
+		if (kind !== "problems")
+			refreshProblems(false);
 		if (kind === "overview" || !(LISTS[kind] || kind === "new" ||
 		    kind === "alerts" || SYNC_SCREENS[kind])) {
 			renderContext();
@@ -3027,6 +4451,12 @@
 			runScreen(id, box, seq);
 		else if (kind === "syncs")
 			syncsScreen(r[2], box, seq);
+		else if (kind === "reconciliations" && id)
+			reconScreen(id, box, seq);
+		else if (kind === "reconciliations")
+			reconsScreen(r[2], box, seq);
+		else if (kind === "problems")
+			problemsScreen(box, seq);
 		else if (kind === "stripe")
 			stripeScreen(box, seq);
 		else if (kind === "settings")

@@ -74,6 +74,7 @@ api_stripe_get(struct app *app, const struct req *req, struct resp *resp,
     const struct call *c)
 {
 	struct stripe_conn	 sc;
+	struct json_object	*o, *w;
 	int			 rc;
 
 	(void)req;
@@ -81,7 +82,19 @@ api_stripe_get(struct app *app, const struct req *req, struct resp *resp,
 		api_db_error(app, resp, "reading the connection");
 		return;
 	}
-	resp_json(resp, 200, conn_json(&sc, rc));
+	/* The webhook's signing secret is the install's, not the key's:
+	 * it is shown connected or not. */
+	if ((w = api_webhook_json(app, c->s.tok.install_id)) == NULL) {
+		api_db_error(app, resp, "reading the webhook");
+		return;
+	}
+	if ((o = conn_json(&sc, rc)) == NULL) {
+		json_object_put(w);
+		resp_error(resp, 500, "INTERNAL", NULL, "out of memory");
+		return;
+	}
+	json_object_object_add(o, "webhook", w);
+	resp_json(resp, 200, o);
 }
 
 /*

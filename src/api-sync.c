@@ -214,25 +214,24 @@ list_one(const struct sync_run *r, void *arg)
 	return 1;
 }
 
-void
-api_sync_list(struct app *app, const struct req *req, struct resp *resp,
-    const struct call *c)
+int
+api_history_query(const struct req *req, struct resp *resp,
+    const char **status, long *page, long *size)
 {
 	static const char *const statuses[] = { "all", "completed",
 	    "in_progress", "failed", NULL };
-	struct json_object	*o, *counts;
-	struct list_ctx		 l;
 	struct query		 q;
 	struct verr		 e;
-	const char		*st, *status = NULL;
-	int64_t			 n[4];
-	long			 page = 1, size = 20;
+	const char		*st;
 	size_t			 i;
 
+	*status = NULL;
+	*page = 1;
+	*size = 20;
 	memset(&e, 0, sizeof(e));
 	if (!query_parse(req->query, &q, &e)) {
 		resp_error(resp, e.status, e.code, e.field, e.message);
-		return;
+		return 0;
 	}
 	for (i = 0; i < q.n; i++)
 		if (strcmp(q.p[i].key, "status") != 0 &&
@@ -241,7 +240,7 @@ api_sync_list(struct app *app, const struct req *req, struct resp *resp,
 			query_free(&q);
 			resp_error(resp, 400, "INVALID_QUERY", "query", "only "
 			    "status, page and page_size are accepted");
-			return;
+			return 0;
 		}
 	if ((st = query_get(&q, "status")) != NULL) {
 		for (i = 0; statuses[i] != NULL; i++)
@@ -251,29 +250,29 @@ api_sync_list(struct app *app, const struct req *req, struct resp *resp,
 			query_free(&q);
 			resp_error(resp, 400, "INVALID_QUERY", "status", "must "
 			    "be all, completed, in_progress or failed");
-			return;
+			return 0;
 		}
-		status = i == 0 ? NULL : statuses[i];
+		*status = i == 0 ? NULL : statuses[i];
 	}
-	if (!query_page(query_get(&q, "page"), PAGE_MAX, &page) ||
-	    !query_page(query_get(&q, "page_size"), PAGE_SIZE_MAX, &size)) {
+	if (!query_page(query_get(&q, "page"), PAGE_MAX, page) ||
+	    !query_page(query_get(&q, "page_size"), PAGE_SIZE_MAX, size)) {
 		resp_error(resp, 400, "INVALID_QUERY",
-		    query_page(query_get(&q, "page"), PAGE_MAX, &page) ?
+		    query_page(query_get(&q, "page"), PAGE_MAX, page) ?
 		    "page_size" : "page", "must be a whole number from 1 "
 		    "(page_size at most 100)");
 		query_free(&q);
-		return;
+		return 0;
 	}
 	query_free(&q);
-	l.data = json_object_new_array();
-	if (l.data == NULL ||
-	    !db_run_counts(app->db, c->s.tok.install_id, n) ||
-	    !db_run_list(app->db, c->s.tok.install_id, status, size,
-	    (page - 1) * size, list_one, &l)) {
-		json_object_put(l.data);
-		api_db_error(app, resp, "listing runs");
-		return;
-	}
+	return 1;
+}
+
+struct json_object *
+api_history_json(struct json_object *data, const int64_t n[4], long page,
+    long size)
+{
+	struct json_object	*o, *counts;
+
 	o = json_object_new_object();
 	counts = json_object_new_object();
 	json_object_object_add(counts, "all", json_object_new_int64(n[0]));
@@ -283,10 +282,33 @@ api_sync_list(struct app *app, const struct req *req, struct resp *resp,
 	    json_object_new_int64(n[2]));
 	json_object_object_add(counts, "failed", json_object_new_int64(n[3]));
 	json_object_object_add(o, "counts", counts);
-	json_object_object_add(o, "data", l.data);
+	json_object_object_add(o, "data", data);
 	json_object_object_add(o, "page", json_object_new_int64(page));
 	json_object_object_add(o, "page_size", json_object_new_int64(size));
-	resp_json(resp, 200, o);
+	return o;
+}
+
+void
+api_sync_list(struct app *app, const struct req *req, struct resp *resp,
+    const struct call *c)
+{
+	struct list_ctx		 l;
+	const char		*status;
+	int64_t			 n[4];
+	long			 page, size;
+
+	if (!api_history_query(req, resp, &status, &page, &size))
+		return;
+	l.data = json_object_new_array();
+	if (l.data == NULL ||
+	    !db_run_counts(app->db, c->s.tok.install_id, "sync", n) ||
+	    !db_run_list(app->db, c->s.tok.install_id, status, size,
+	    (page - 1) * size, list_one, &l)) {
+		json_object_put(l.data);
+		api_db_error(app, resp, "listing runs");
+		return;
+	}
+	resp_json(resp, 200, api_history_json(l.data, n, page, size));
 }
 
 static int
@@ -313,7 +335,8 @@ api_sync_get(struct app *app, const struct req *req, struct resp *resp,
 	int			 rc;
 
 	(void)req;
-	if ((rc = db_run_get(app->db, c->id, c->s.tok.install_id, &r)) < 0) {
+	if ((rc = db_job_get(app->db, c->id, c->s.tok.install_id, "sync",
+	    &r)) < 0) {
 		api_db_error(app, resp, "reading the run");
 		return;
 	}

@@ -74,6 +74,12 @@ static const struct numkey {
 	/* Longer than any one call (timeouts are at most 60 s). */
 	{ K_SYNC_LEASE, 90, 2, 3600, "seconds",
 	  offsetof(struct conf, sync_lease) },
+	/* Stripe sends a burst of events for one payment: one run for the
+	 * burst, but never a busy account's events postponing it for ever. */
+	{ K_WEBHOOK_DEBOUNCE, 5, 0, 300, "seconds",
+	  offsetof(struct conf, webhook_debounce) },
+	{ K_WEBHOOK_MAX_WAIT, 60, 0, 3600, "seconds",
+	  offsetof(struct conf, webhook_max_wait) },
 };
 
 static const char *const log_levels[LOG_LEVEL__MAX] = {

@@ -64,6 +64,8 @@ const char *const conf_keys[K__MAX + 1] = {
 	"sync_patience",
 	"sync_confirm_timeout",
 	"sync_lease",
+	"webhook_debounce",
+	"webhook_max_wait",
 	NULL
 };
 

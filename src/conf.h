@@ -64,6 +64,10 @@ struct conf {
 					   Blnk to apply what it posted */
 	long		 sync_lease;	/* seconds a runner holds a run
 					   without a sign of life */
+	long		 webhook_debounce; /* seconds of quiet after a
+					   Stripe event before its job */
+	long		 webhook_max_wait; /* seconds a job waits at most
+					   after its first event */
 };
 
 /*

@@ -116,8 +116,9 @@ static const struct cmd cmds[] = {
 	{ "rotate-keys", cmd_rotate_keys,
 	  "",
 	  "re-seal every stored secret under the current master key",
-	  "Re-seal every stored secret (Cloud and Stripe API keys) under the\n"
-	  "current master_key, in one transaction: nothing changes on failure.\n"
+	  "Re-seal every stored secret (the Cloud and Stripe keys, the webhook\n"
+	  "secrets) under the current master_key, in one transaction: nothing\n"
+	  "changes on failure.\n"
 	  "\n"
 	  "It prints how many secrets are sealed under each key id before and\n"
 	  "after.\n"

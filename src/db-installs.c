@@ -249,7 +249,13 @@ db_install_deactivate(struct db *db, const char *id,
 		return -1;
 	rc = db_bind_text(st, 1, id) ? sqlite3_step(st) : SQLITE_ERROR;
 	db_stmt_done(st);
-	return rc == SQLITE_DONE ? 1 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	/* The webhook signing secret, the events seen and the jobs they
+	 * asked for go too: a reinstall starts with none of them.  So do
+	 * the problems noted for alerts (none is flagged for an install
+	 * without a key). */
+	return db_webhook_forget(db, id) && db_alerts_delete(db, id) ? 1 : -1;
 }
 
 /*

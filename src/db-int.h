@@ -25,6 +25,9 @@ enum db_family {
 	DBF_SECRETS,	/* db-secrets.c: every sealed column */
 	DBF_STRIPE,	/* db-stripe.c: Stripe connections and settings */
 	DBF_SYNC,	/* db-sync.c: runs, items, postings */
+	DBF_ALERTS,	/* db-alerts.c: problems flagged in Cloud */
+	DBF_WEBHOOK,	/* db-webhook.c: webhook secrets, events, jobs */
+	DBF_RECON,	/* db-recon.c: reconciliations */
 	DBF__MAX
 };
 
@@ -100,6 +103,7 @@ struct conf;
 enum sealed_id {
 	SEALED_INSTALL_API_KEY,	/* installs.api_key_sealed */
 	SEALED_STRIPE_KEY,	/* stripe_connections.key_sealed */
+	SEALED_WEBHOOK_SECRET,	/* webhook_secrets.secret_sealed */
 	SEALED__MAX
 };
 

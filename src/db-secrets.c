@@ -27,6 +27,10 @@ enum stmt {
 	STMT_STRIPE_KEY_IDS,
 	STMT_STRIPE_KEY,
 	STMT_STRIPE_KEY_PUT,
+	STMT_WEBHOOK_SECRET_KIDS,
+	STMT_WEBHOOK_SECRET_IDS,
+	STMT_WEBHOOK_SECRET,
+	STMT_WEBHOOK_SECRET_PUT,
 	STMT__MAX
 };
 
@@ -54,6 +58,17 @@ static const char *const stmts[STMT__MAX] = {
 	/* STMT_STRIPE_KEY_PUT */
 	"UPDATE stripe_connections SET key_sealed = ?2, key_kid = ?3 "
 	"WHERE installed_app_id = ?1",
+	/* STMT_WEBHOOK_SECRET_KIDS */
+	"SELECT key_kid, count(*) FROM webhook_secrets GROUP BY key_kid",
+	/* STMT_WEBHOOK_SECRET_IDS */
+	"SELECT installed_app_id FROM webhook_secrets "
+	"ORDER BY installed_app_id",
+	/* STMT_WEBHOOK_SECRET */
+	"SELECT secret_sealed, key_kid FROM webhook_secrets "
+	"WHERE installed_app_id = ?1",
+	/* STMT_WEBHOOK_SECRET_PUT */
+	"UPDATE webhook_secrets SET secret_sealed = ?2, key_kid = ?3 "
+	"WHERE installed_app_id = ?1",
 };
 
 #define ST(db, s)	db_stmt((db), DBF_SECRETS, stmts, (s))
@@ -74,6 +89,10 @@ static const struct sealed_col sealed_cols[SEALED__MAX] = {
 	[SEALED_STRIPE_KEY] = { "stripe_connections.key",
 	    STMT_STRIPE_KEY_KIDS, STMT_STRIPE_KEY_IDS, STMT_STRIPE_KEY,
 	    STMT_STRIPE_KEY_PUT, db_stripe_key_aad },
+	[SEALED_WEBHOOK_SECRET] = { "webhook_secrets.secret",
+	    STMT_WEBHOOK_SECRET_KIDS, STMT_WEBHOOK_SECRET_IDS,
+	    STMT_WEBHOOK_SECRET, STMT_WEBHOOK_SECRET_PUT,
+	    db_webhook_secret_aad },
 };
 
 /*

@@ -23,7 +23,7 @@ const char *const sync_n_names[SN__MAX] = {
 	"cursor, window_gte, high_water, balance_before, lease_owner, " \
 	"lease_until, attempts, found, imported, present, rejected, failed, " \
 	"to_confirm, confirmed, balances, error_code, error_message, " \
-	"created_at, started_at, finished_at, updated_at"
+	"created_at, started_at, finished_at, updated_at, job"
 
 enum stmt {
 	STMT_RUN_INSERT,
@@ -80,7 +80,7 @@ static const char *const stmts[STMT__MAX] = {
 	"AND installed_app_id = ?2",
 	/* STMT_RUN_LIST */
 	"SELECT " RUN_COLS " FROM sync_runs WHERE installed_app_id = ?1 "
-	"AND (?2 IS NULL OR status = ?2 OR (?2 = 'in_progress' AND "
+	"AND job = 'sync' AND (?2 IS NULL OR status = ?2 OR (?2 = 'in_progress' AND "
 	"status IN ('queued', 'running'))) "
 	"ORDER BY created_at DESC, run_id DESC LIMIT ?3 OFFSET ?4",
 	/* STMT_RUN_COUNTS */
@@ -88,7 +88,7 @@ static const char *const stmts[STMT__MAX] = {
 	"coalesce(sum(status = 'completed'), 0), "
 	"coalesce(sum(status IN ('queued', 'running')), 0), "
 	"coalesce(sum(status = 'failed'), 0) "
-	"FROM sync_runs WHERE installed_app_id = ?1",
+	"FROM sync_runs WHERE installed_app_id = ?1 AND job = ?2",
 	/* STMT_RUN_CLAIMABLE */
 	"SELECT run_id FROM sync_runs WHERE status = 'queued' OR "
 	"(status = 'running' AND lease_until < ?1) "
@@ -212,7 +212,7 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT s.installed_app_id, "
 	"json_extract(s.settings, '$.schedule_minutes'), "
 	"(SELECT max(r.created_at) FROM sync_runs r "
-	"WHERE r.installed_app_id = s.installed_app_id) "
+	"WHERE r.installed_app_id = s.installed_app_id AND r.job = 'sync') "
 	"FROM sync_settings s "
 	"JOIN installs i ON i.installed_app_id = s.installed_app_id "
 	"JOIN stripe_connections c ON c.installed_app_id = s.installed_app_id "
@@ -269,6 +269,7 @@ run_row(sqlite3_stmt *st, struct sync_run *r)
 	db_col_copy(st, 25, r->started_at, sizeof(r->started_at));
 	db_col_copy(st, 26, r->finished_at, sizeof(r->finished_at));
 	db_col_copy(st, 27, r->updated_at, sizeof(r->updated_at));
+	db_col_copy(st, 28, r->job, sizeof(r->job));
 	if (!db_col_dup(st, 10, 1, &r->balance_before) ||
 	    !db_col_dup(st, 21, 1, &r->balances)) {
 		sync_run_free(r);
@@ -321,6 +322,20 @@ db_run_get(struct db *db, const char *run_id, const char *install,
 }
 
 int
+db_job_get(struct db *db, const char *run_id, const char *install,
+    const char *job, struct sync_run *r)
+{
+	int	 rc;
+
+	if ((rc = db_run_get(db, run_id, install, r)) == 1 &&
+	    strcmp(r->job, job) != 0) {
+		sync_run_free(r);
+		rc = 0;
+	}
+	return rc;
+}
+
+int
 db_run_list(struct db *db, const char *install, const char *status,
     int64_t limit, int64_t offset,
     int (*cb)(const struct sync_run *, void *), void *arg)
@@ -345,12 +360,13 @@ db_run_list(struct db *db, const char *install, const char *status,
 }
 
 int
-db_run_counts(struct db *db, const char *install, int64_t out[4])
+db_run_counts(struct db *db, const char *install, const char *job,
+    int64_t out[4])
 {
 	sqlite3_stmt	*st;
 	int		 rc, i;
 
-	if ((st = PREP(db, STMT_RUN_COUNTS, "t", install)) == NULL)
+	if ((st = PREP(db, STMT_RUN_COUNTS, "tt", install, job)) == NULL)
 		return 0;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		for (i = 0; i < 4; i++)

@@ -292,6 +292,82 @@ int		 db_settings_put(struct db *db, const char *id,
 int		 db_cursor_start(struct db *db, const char *id,
 		    const char *mode, int64_t *start_at);
 
+/* --- Stripe webhooks: secrets, events, job requests (db-webhook.c) --- */
+
+/* What the portal shows of an install's webhook. */
+struct webhook_info {
+	int		 set;		/* a signing secret is stored */
+	char		 last4[8];	/* "" unless set */
+	char		 set_at[32];	/* "" unless set */
+	char		 last_event_at[32]; /* "" before the first event */
+	int64_t		 events;	/* verified events recorded */
+};
+
+/* 1 with *w filled, 0 on error. */
+int		 db_webhook_info(struct db *db, const char *id,
+		    struct webhook_info *w);
+
+/* Seal secret (associated data bound to the install) and store it with
+ * its last four characters, replacing any before it.  Inside db_begin().
+ * 1, or 0 (nothing stored). */
+int		 db_webhook_secret_put(struct db *db, const struct conf *cf,
+		    const char *id, const char *secret, const char *now);
+
+/* Delete the secret.  Inside db_begin().  -1 error, 0 none, 1 deleted. */
+int		 db_webhook_secret_delete(struct db *db, const char *id);
+
+/* Open the signing secret of install id, if the install is active, into
+ * *secret (caller crypto_wipe()s and frees).  -1 error (a seal that does
+ * not open included), 0 none (unknown or inactive install, or no secret),
+ * 1 found. */
+int		 db_webhook_secret(struct db *db, const struct conf *cf,
+		    const char *id, char **secret);
+
+void		 db_webhook_secret_aad(const char *id, char *buf,
+		    size_t bufsz);
+
+/* Record a verified event once (inside db_begin()): 1 recorded, 0 it was
+ * recorded before (a redelivery), -1 error. */
+int		 db_webhook_event_add(struct db *db, const char *id,
+		    const char *event_id, const char *type, int livemode,
+		    const char *action, const char *now);
+
+/* Ask for job ("sync" or "reconcile"; payout "" for a sync) of install id
+ * (inside db_begin()): a new request is due at now + debounce; one
+ * already waiting counts one more event and is due debounce after now,
+ * but never later than max_wait after its first event.  1, 0 on error. */
+int		 db_job_request(struct db *db, const char *id,
+		    const char *job, const char *payout, int64_t now,
+		    int64_t debounce, int64_t max_wait);
+
+/* A request of the queue. */
+struct job_request {
+	char		 install[130];
+	char		 job[12];
+	char		 payout[64];
+	int64_t		 first_at;
+	int64_t		 due_at;
+	int64_t		 events;
+	int		 ready;		/* active, connected to Stripe */
+};
+
+/* Is a request due at now for an install without an active job?  A read
+ * only.  -1 error, 0 no, 1 yes. */
+int		 db_job_due(struct db *db, int64_t now);
+
+/* Up to max such requests into out, syncs before reconciliations, the
+ * earliest due first; *n receives how many.  1, 0 on error. */
+int		 db_jobs_due(struct db *db, int64_t now,
+		    struct job_request *out, size_t max, size_t *n);
+
+/* Drop request r (inside db_begin()).  1, 0 on error. */
+int		 db_job_request_delete(struct db *db,
+		    const struct job_request *r);
+
+/* Forget install id's secret, events and requests (an uninstall).
+ * Inside db_begin().  1, 0 on error. */
+int		 db_webhook_forget(struct db *db, const char *id);
+
 /* --- sync runs, items, postings (db-sync.c) --- */
 
 /* A run's counters, in sync_runs' column order. */
@@ -333,6 +409,7 @@ struct sync_run {
 	char		 started_at[32];
 	char		 finished_at[32];
 	char		 updated_at[32];
+	char		 job[12];		/* "sync" or "reconcile" */
 };
 
 void		 sync_run_free(struct sync_run *r);
@@ -357,9 +434,14 @@ int		 db_run_list(struct db *db, const char *install,
 		    const char *status, int64_t limit, int64_t offset,
 		    int (*cb)(const struct sync_run *, void *), void *arg);
 
-/* How many runs install has: all, completed, in progress, failed. */
+/* How many jobs of kind job ("sync", "reconcile") install has: all,
+ * completed, in progress, failed. */
 int		 db_run_counts(struct db *db, const char *install,
-		    int64_t out[4]);
+		    const char *job, int64_t out[4]);
+
+/* As db_run_get(), but a job of another kind is not found. */
+int		 db_job_get(struct db *db, const char *run_id,
+		    const char *install, const char *job, struct sync_run *r);
 
 /*
  * Claim the oldest run that is queued, or running under a lease that ran
@@ -528,5 +610,215 @@ int		 db_customer_put(struct db *db, const char *install,
 int		 db_schedules(struct db *db,
 		    int (*cb)(const char *, int64_t, const char *, void *),
 		    void *arg);
+
+/* --- reconciliations (db-recon.c) --- */
+
+/* A reconciliation: a job of sync_runs (job 'reconcile') and what it
+ * compares. */
+struct recon {
+	char		 run_id[40];
+	char		 install_id[130];
+	char		 scope[8];		/* "period" or "payout" */
+	int64_t		 from, to;		/* [from, to), unix seconds */
+	char		 currency[4];		/* lower case, "" all */
+	char		 payout[64];		/* "" unless scope payout */
+	int64_t		 blnk_page;		/* pages (or lookups) done */
+	int64_t		 n_stripe, n_blnk, matched, differences;
+	char		 result[12];		/* "", "clean", "differences" */
+	char		*summary;		/* JSON, or NULL */
+};
+
+void		 recon_free(struct recon *r);
+
+/*
+ * Queue a reconciliation (inside db_begin()).  scope "period": from/to
+ * unix seconds [from, to), currency lower case or NULL; scope "payout":
+ * payout "po_...".  trigger: portal, webhook, schedule or cli.  Returns 1,
+ * 0 if the install has an active job (its id in active[40]), -1 on error.
+ */
+int		 db_recon_create(struct db *db, const char *run_id,
+		    const char *install, const char *trigger, const char *scope,
+		    int64_t from, int64_t to, const char *currency,
+		    const char *payout, const char *now, char *active);
+
+/* The reconciliation of run run_id.  -1, 0 none, 1 found. */
+int		 db_recon_get(struct db *db, const char *run_id,
+		    struct recon *r);
+
+/* Store its progress and result (inside db_begin()).  1, 0 on error. */
+int		 db_recon_save(struct db *db, const struct recon *r);
+
+/* The reconciliations of install, newest first, with their runs; status
+ * as db_run_list().  cb returns 0 to stop.  0 on a database error. */
+int		 db_recon_list(struct db *db, const char *install,
+		    const char *status, int64_t limit, int64_t offset,
+		    int (*cb)(const struct sync_run *, const struct recon *,
+		    void *), void *arg);
+
+
+/* One of Stripe's balance transactions in the scope (inside db_begin();
+ * listed again, it replaces the first). */
+struct recon_txn {
+	const char	*txn_id;
+	int64_t		 created;
+	const char	*type;
+	const char	*kind;		/* as syncmap_kind() */
+	const char	*currency;
+	int64_t		 amount, fee, net;
+};
+int		 db_recon_stripe_add(struct db *db, const char *run_id,
+		    const struct recon_txn *t);
+
+/* One Blnk transaction under the app's references (inside db_begin()). */
+struct recon_row {
+	const char	*transaction_id;
+	const char	*reference;
+	const char	*status;
+	const char	*currency;
+	int64_t		 precise_amount, precision;
+	const char	*source, *destination;
+	int64_t		 effective;
+	const char	*mode;		/* meta_data.stripe_mode, or "" */
+};
+int		 db_recon_blnk_add(struct db *db, const char *run_id,
+		    const struct recon_row *b);
+
+/*
+ * Stripe's side with what the import made of each balance transaction,
+ * oldest first, from the offset-th on (at most limit; -1 all): cb gets
+ * the transaction, the import's state of it ("" never seen), its reason,
+ * and each posting (reference, leg), one call per posting or one with
+ * leg NULL when it has none.  cb returns 0 to stop.  0 on error.
+ */
+int		 db_recon_stripe_each(struct db *db, const char *run_id,
+		    const char *install, int64_t offset, int64_t limit,
+		    int (*cb)(const struct recon_txn *, const char *state,
+		    const char *reason, const char *reference, const char *leg,
+		    void *), void *arg);
+
+/* Has the import seen balance transaction txn_id?  -1, 0, 1. */
+int		 db_item_known(struct db *db, const char *install,
+		    const char *txn_id);
+
+/* Blnk's side, by reference.  cb returns 0 to stop.  0 on error. */
+int		 db_recon_blnk_each(struct db *db, const char *run_id,
+		    int (*cb)(const struct recon_row *, void *), void *arg);
+
+/* A difference found (kind as recon_diffs.kind; any of the texts NULL). */
+struct recon_diff {
+	const char	*kind;
+	const char	*currency;
+	const char	*day;
+	const char	*stripe_id;
+	const char	*reference;
+	const char	*blnk_id;
+	const char	*stripe_amount;
+	const char	*blnk_amount;
+	const char	*message;
+	const char	*action;
+};
+
+/* Drop the differences of a run (a compare is done again whole). */
+int		 db_recon_diffs_clear(struct db *db, const char *run_id);
+int		 db_recon_diff_add(struct db *db, const char *run_id,
+		    const struct recon_diff *d);
+
+/* The differences of a run in order, from offset (limit -1: all).  0 on
+ * error. */
+int		 db_recon_diffs(struct db *db, const char *run_id,
+		    int64_t offset, int64_t limit,
+		    int (*cb)(const struct recon_diff *, void *), void *arg);
+
+/* --- problems worth a Cloud alert (db-alerts.c) --- */
+
+/* A problem worth an alert, inside the caller's transaction: recorded once per
+ * (install, key); a key already recorded changes nothing.  target_type
+ * "balance" (target: an @indicator or bln_ id, currency its currency) or
+ * "transaction" (target: the posting's reference, or a txn_ id).  Returns 1
+ * if new, 0 if already known, -1 on error. */
+int		 db_alert_note(struct db *db, const char *install,
+		    const char *key, const char *source_id,
+		    const char *target_type, const char *target,
+		    const char *currency, const char *title,
+		    const char *description, const char *now);
+
+/* One row of alert_flags.  Strings are "" for SQL NULL. */
+struct alert_flag {
+	char		 install_id[130];
+	char		 key[256];
+	char		 source_id[64];
+	char		 target_type[16];
+	char		 target[192];
+	char		 currency[8];
+	char		 target_id[64];
+	char		 title[128];
+	char		 description[2048];
+	char		 state[12];
+	char		 anomaly_id[64];
+	int64_t		 attempts;
+	char		 last_error[256];
+	int64_t		 next_at;
+	char		 created_at[32];
+	char		 updated_at[32];
+};
+
+/* Is a problem of an active install pending and due at now (unix
+ * seconds)?  A read without the write lock, for an idle job runner.  -1
+ * error, 0 no, 1 yes. */
+int		 db_alerts_due_any(struct db *db, int64_t now);
+
+/* Up to limit pending problems of active installs due at now, oldest
+ * first.  cb returns 0 to stop.  0 on error. */
+int		 db_alerts_due(struct db *db, int64_t now, int64_t limit,
+		    int (*cb)(const struct alert_flag *, void *), void *arg);
+
+/*
+ * Take a pending problem due at now for one try: attempts + 1, and not due
+ * again before until (past the longest the try's calls can take), so that
+ * no other runner tries it meanwhile.  Inside db_begin().  1 taken, 0
+ * another runner has it or it is not pending any more, -1 error.
+ */
+int		 db_alert_claim(struct db *db, const char *install,
+		    const char *key, int64_t now, int64_t until,
+		    const char *now_text);
+
+/*
+ * What became of a try: the new state ("pending" to try again at next_at),
+ * the id the target resolved to and the anomaly Cloud made (each NULL:
+ * unchanged), and the error (NULL: none).  Changes only a row still
+ * pending.  Inside db_begin().  1 changed, 0 not pending, -1 error.
+ */
+int		 db_alert_set(struct db *db, const char *install,
+		    const char *key, const char *state, const char *target_id,
+		    const char *anomaly_id, const char *last_error,
+		    int64_t next_at, const char *now);
+
+/* The problems of install, newest first.  cb returns 0 to stop.  0 on
+ * error. */
+int		 db_alert_list(struct db *db, const char *install,
+		    int64_t limit, int64_t offset,
+		    int (*cb)(const struct alert_flag *, void *), void *arg);
+
+/* Where run_id of install stands in a streak of failures: *first 1 if
+ * the install's sync that finished before it (if any) did not fail, 0 if
+ * it failed, -1 if run_id is not a sync.  1, 0 on error. */
+int		 db_alert_streak(struct db *db, const char *install,
+		    const char *run_id, int *first);
+
+/* The currencies (lower case) of install's balance transactions in mode
+ * (NULL: any): cb(currency, arg) returns 0 to stop.  0 on error. */
+int		 db_alert_currencies(struct db *db, const char *install,
+		    const char *mode, int (*cb)(const char *, void *),
+		    void *arg);
+
+/* Problems of install still pending whose key starts with prefix become
+ * 'cleared' (they went away before they were flagged).  Inside
+ * db_begin().  The rows changed, or -1. */
+int64_t		 db_alerts_clear(struct db *db, const char *install,
+		    const char *prefix, const char *now);
+
+/* Forget every problem of install (an uninstall).  Inside db_begin().
+ * 1, 0 on error. */
+int		 db_alerts_delete(struct db *db, const char *install);
 
 #endif

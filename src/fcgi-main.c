@@ -228,14 +228,20 @@ write_resp(FCGX_Request *r, const struct req *req, const struct resp *rs)
 
 	FCGX_FPrintF(r->out,
 	    "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Content-Length: %lu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\n"
 	    "Content-Security-Policy: default-src 'none'; "
 	    "frame-ancestors 'none'\r\n",
-	    rs->status, http_status_text(rs->status), (unsigned long)len);
+	    rs->status, http_status_text(rs->status), rs->content_type != NULL ?
+	    rs->content_type : "application/json", (unsigned long)len);
+	/* The name is ours (an id checked by the router), never the
+	 * client's: nothing to escape. */
+	if (rs->filename[0] != '\0')
+		FCGX_FPrintF(r->out, "Content-Disposition: attachment; "
+		    "filename=\"%s\"\r\n", rs->filename);
 	if (rs->allow != NULL)
 		FCGX_FPrintF(r->out, "Allow: %s\r\n", rs->allow);
 	if (rs->www_authenticate != NULL)
@@ -354,6 +360,8 @@ serve(const struct conf *cf, int ready_fd)
 		req.query = FCGX_GetParam("QUERY_STRING", r.envp);
 		req.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
 		req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION",
+		    r.envp);
+		req.stripe_signature = FCGX_GetParam("HTTP_STRIPE_SIGNATURE",
 		    r.envp);
 		req.now = util_now();
 		nread = 0;

@@ -37,6 +37,8 @@ struct req {
 	const char	*query;		/* raw QUERY_STRING, or NULL */
 	const char	*content_type;	/* NULL if absent */
 	const char	*authorization;	/* NULL if absent */
+	const char	*stripe_signature; /* Stripe-Signature, NULL if
+					   absent */
 	const char	*body;		/* may hold NULs; NULL if none */
 	size_t		 bodylen;
 	int		 body_too_large; /* longer than BODY_MAX, not read */
@@ -46,6 +48,8 @@ struct req {
 struct resp {
 	int		 status;
 	char		*body;		/* allocated JSON text */
+	const char	*content_type;	/* NULL: application/json */
+	char		 filename[64];	/* "": not an attachment */
 	const char	*allow;		/* Allow header for 405, or NULL */
 	const char	*www_authenticate; /* for 401, or NULL */
 	const char	*route;		/* route name for the log line */
@@ -113,6 +117,12 @@ void		 health_handle(struct app *, const struct req *,
 void		 api_context(struct app *, const struct req *, struct resp *,
 		    const struct call *);
 
+/* Stripe's webhook deliveries: POST WEBHOOK_PATH<installed_app_id>, no
+ * session (api-webhook.c). */
+#define WEBHOOK_PATH	"/api/stripe/webhook/"
+void		 webhook_handle(struct app *, const struct req *,
+		    struct resp *);
+
 /* A verified portal session, from the Bearer token of an /api/v1/ call. */
 struct session {
 	struct token	 tok;
@@ -166,6 +176,35 @@ void		 api_settings_get(struct app *, const struct req *,
 		    struct resp *, const struct call *);
 void		 api_settings_put(struct app *, const struct req *,
 		    struct resp *, const struct call *);
+void		 api_webhook_get(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_webhook_put(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_webhook_delete(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+
+/* The "webhook" object of GET /api/v1/stripe for install id, or NULL on
+ * a database error (logged; the caller answers api_db_error()). */
+struct json_object *api_webhook_json(struct app *app, const char *id);
+void		 api_problems(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+
+void		 api_recon_create(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_recon_list(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+void		 api_recon_get(struct app *, const struct req *,
+		    struct resp *, const struct call *);
+
+/* The query of a run history (status=all|completed|in_progress|failed,
+ * page, page_size): 1, or 0 with resp filled with the 400. */
+int		 api_history_query(const struct req *req, struct resp *resp,
+		    const char **status, long *page, long *size);
+
+/* A history's answer: {counts: {all, completed, in_progress, failed},
+ * data (taken), page, page_size}. */
+struct json_object *api_history_json(struct json_object *data,
+		    const int64_t n[4], long page, long size);
 
 /* An install's settings, stored over the defaults; 0 with resp filled. */
 struct settings;

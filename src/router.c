@@ -56,6 +56,11 @@ static const struct route routes[] = {
 	    portal_handle, NULL, NULL, NULL },
 	{ "health", "/api/health", R_EXACT, GETS, "GET, HEAD", 0,
 	    health_handle, NULL, NULL, NULL },
+	/* Stripe's deliveries: no session, the signature is checked by the
+	 * handler (the id is checked there too, so that a bad one is
+	 * refused exactly like a bad signature). */
+	{ "stripe_webhook", WEBHOOK_PATH, R_ID, M(METHOD_POST), "POST", 1,
+	    webhook_handle, NULL, NULL, NULL },
 
 	/* The portal API: session, then scope, then the handler. */
 	{ "context", "/api/v1/context", R_EXACT, GETS, "GET, HEAD", 0,
@@ -100,16 +105,33 @@ static const struct route routes[] = {
 	    STRIPE_ALLOW, 1, NULL, "data:write", api_stripe_put, NULL },
 	{ "stripe_disconnect", "/api/v1/stripe", R_EXACT, M(METHOD_DELETE),
 	    STRIPE_ALLOW, 0, NULL, "data:write", api_stripe_delete, NULL },
+	{ "stripe_webhook_get", "/api/v1/stripe/webhook", R_EXACT, GETS,
+	    STRIPE_ALLOW, 0, NULL, "data:read", api_webhook_get, NULL },
+	{ "stripe_webhook_set", "/api/v1/stripe/webhook", R_EXACT,
+	    M(METHOD_PUT), STRIPE_ALLOW, 1, NULL, "data:write",
+	    api_webhook_put, NULL },
+	{ "stripe_webhook_delete", "/api/v1/stripe/webhook", R_EXACT,
+	    M(METHOD_DELETE), STRIPE_ALLOW, 0, NULL, "data:write",
+	    api_webhook_delete, NULL },
 	{ "syncs", "/api/v1/syncs", R_EXACT, GETS, "GET, HEAD, POST", 0,
 	    NULL, "data:read", api_sync_list, NULL },
 	{ "sync_create", "/api/v1/syncs", R_EXACT, M(METHOD_POST),
 	    "GET, HEAD, POST", 1, NULL, "data:write", api_sync_create, NULL },
 	{ "sync", "/api/v1/syncs/", R_ID, GETS, "GET, HEAD", 0,
 	    NULL, "data:read", api_sync_get, NULL },
+	{ "reconciliations", "/api/v1/reconciliations", R_EXACT, GETS,
+	    "GET, HEAD, POST", 0, NULL, "data:read", api_recon_list, NULL },
+	{ "reconciliation_create", "/api/v1/reconciliations", R_EXACT,
+	    M(METHOD_POST), "GET, HEAD, POST", 1, NULL, "data:read",
+	    api_recon_create, NULL },
+	{ "reconciliation", "/api/v1/reconciliations/", R_ID, GETS,
+	    "GET, HEAD", 0, NULL, "data:read", api_recon_get, NULL },
 	{ "settings", "/api/v1/settings", R_EXACT, GETS, "GET, HEAD, PUT", 0,
 	    NULL, "data:read", api_settings_get, NULL },
 	{ "settings_update", "/api/v1/settings", R_EXACT, M(METHOD_PUT),
 	    "GET, HEAD, PUT", 1, NULL, "data:write", api_settings_put, NULL },
+	{ "problems", "/api/v1/problems", R_EXACT, GETS, "GET, HEAD", 0,
+	    NULL, "data:read", api_problems, NULL },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))

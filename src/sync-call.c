@@ -327,3 +327,33 @@ run_stripe_page(struct run *u, const char *const *segs,
 	}
 	return 1;
 }
+
+int
+run_blnk_balances(struct run *u, struct json_object **out,
+    struct json_object **rows, enum step *st)
+{
+	static const char *const segs[] = { "balances", NULL };
+	struct cloud_err	 e;
+	const char		*query[6];
+
+	query[0] = strncmp(u->s.balance[ROLE_STRIPE], "@", 1) == 0 ?
+	    "indicator_eq" : "balance_id_eq";
+	query[1] = u->s.balance[ROLE_STRIPE];
+	query[2] = "pageSize";
+	query[3] = "100";
+	query[4] = NULL;
+	if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL, out,
+	    &e)) {
+		*st = run_cloud_transient(&e) ? run_transient(u, e.code,
+		    e.message) : run_fail(u, e.code, e.message);
+		return 0;
+	}
+	*rows = json_object_object_get(*out, "data");
+	if (!json_object_is_type(*rows, json_type_array)) {
+		json_object_put(*out);
+		*st = run_fail(u, "CLOUD_ERROR", "Cloud's list of "
+		    "balances has no data array");
+		return 0;
+	}
+	return 1;
+}

@@ -51,6 +51,8 @@ struct run {
 	long		 confirm_wait;
 	char		 code[64];
 	char		 msg[256];
+	struct recon	 rc;		/* a reconciliation's (recon.c) */
+	int		 rc_loaded;
 };
 
 /* Unix seconds now; RFC 3339 UTC now into buf. */
@@ -126,6 +128,21 @@ const char	*run_str(struct json_object *o, const char *k);
 
 /* o as compact JSON text, allocated; NULL on out of memory. */
 char		*run_json_dup(struct json_object *o);
+
+/* What a run needs each time it is claimed (the install, the key, the
+ * mode, the settings), and the check between two steps that the install
+ * is still active and the same key connected (sync.c). */
+enum step	 run_setup(struct run *u);
+enum step	 run_recheck(struct run *u);
+
+/* Blnk's balances of the mapping's Stripe balance (one per currency):
+ * 1 with *out (the Data API's answer; caller frees) and its "data" array
+ * in *rows, or 0 with *st. */
+int		 run_blnk_balances(struct run *u, struct json_object **out,
+		    struct json_object **rows, enum step *st);
+
+/* One step of a reconciliation (recon.c). */
+enum step	 recon_step(struct run *u);
 
 /* The phases in sync-post.c. */
 enum step	 step_post(struct run *u);

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "alerts.h"
 #include "cloud.h"
 #include "conf.h"
 #include "crypto.h"
@@ -507,7 +508,10 @@ decide(struct run *u, struct sent *p, struct json_object *row)
 		    "source balance or allow it to go below zero in the "
 		    "settings (overdraft), then post it again from Blnk",
 		    why != NULL ? why : (status != NULL ? status :
-		    "no status"));
+		    "no status")) &&
+		    /* Worth an alert on the transaction, noted once. */
+		    alerts_rejected(u->x->db, u->r.install_id, u->r.run_id,
+		    &u->s, p->reference, body, why);
 	}
 	json_object_put(body);
 	return ok;

@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "alerts.h"
 #include "cloud.h"
 #include "conf.h"
 #include "crypto.h"
@@ -32,8 +33,8 @@
 
 /* What a run needs each time it is claimed: the install, the key, the
  * mode, the settings. */
-static enum step
-setup(struct run *u)
+enum step
+run_setup(struct run *u)
 {
 	struct install		 in;
 	struct stripe_conn	 sc;
@@ -112,8 +113,8 @@ setup(struct run *u)
  * calls with a key that is gone); a new key of the same mode is opened
  * and used from the next step on.
  */
-static enum step
-recheck(struct run *u)
+enum step
+run_recheck(struct run *u)
 {
 	struct install		 in;
 	struct stripe_conn	 sc;
@@ -134,7 +135,7 @@ recheck(struct run *u)
 		return run_fail(u, "STRIPE_NOT_CONNECTED", "Stripe was "
 		    "disconnected during the run");
 	if (strcmp(sc.updated_at, u->key_at) != 0)
-		return setup(u);
+		return run_setup(u);
 	return S_NEXT;
 }
 
@@ -487,12 +488,10 @@ dberr:
 static enum step
 step_check(struct run *u)
 {
-	static const char *const segs[] = { "balances", NULL };
 	struct json_object	*sums, *out, *data, *row, *arr, *o, *v;
 	struct json_object_iterator it, end;
-	struct cloud_err	 e;
 	enum step		 st;
-	const char		*query[6], *cur;
+	const char		*cur;
 	char			 up[4], text[MONEY_FMTLEN];
 	int64_t			 precise, precision, blnk;
 	size_t			 i, n;
@@ -500,21 +499,11 @@ step_check(struct run *u)
 
 	if (!run_stripe_balance(u, &sums, &st))
 		return st;
-	query[0] = strncmp(u->s.balance[ROLE_STRIPE], "@", 1) == 0 ?
-	    "indicator_eq" : "balance_id_eq";
-	query[1] = u->s.balance[ROLE_STRIPE];
-	query[2] = "pageSize";
-	query[3] = "100";
-	query[4] = NULL;
-	if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL, &out,
-	    &e)) {
+	if (!run_blnk_balances(u, &out, &data, &st)) {
 		json_object_put(sums);
-		return run_cloud_transient(&e) ? run_transient(u, e.code, e.message) :
-		    run_fail(u, e.code, e.message);
+		return st;
 	}
-	data = json_object_object_get(out, "data");
-	n = json_object_is_type(data, json_type_array) ?
-	    json_object_array_length(data) : 0;
+	n = json_object_array_length(data);
 	arr = json_object_new_array();
 	all = u->s.import_payins && u->s.import_fees && u->s.import_payouts &&
 	    u->s.import_other && strcmp(u->r.kind, "all") == 0;
@@ -614,6 +603,10 @@ finish(struct run *u, const char *status)
 	    run_now() + u->x->cf->sync_lease, now) != 1 ||
 	    db_run_finish(u->x->db, u->r.run_id, u->x->owner, status, u->code[0] != '\0' ? u->code : NULL,
 	    u->msg[0] != '\0' ? u->msg : NULL, now) != 1 ||
+	    /* A failure begins (or goes on with) a streak worth one alert;
+	     * a completed sync ends it.  With the end, or not at all. */
+	    !alerts_run_ended(u->x->db, u->r.install_id, u->r.run_id,
+	    u->r.mode, status, u->code[0] != '\0' ? u->code : NULL, u->msg) ||
 	    !db_commit(u->x->db)) {
 		db_rollback(u->x->db);
 		log_error("sync %s: could not record its end: %s",
@@ -650,9 +643,11 @@ sync_work(struct sync_ctx *x)
 		return rc;
 	log_info("sync %s: claimed (%s, attempt %lld, phase %s)", u.r.run_id,
 	    u.r.kind, (long long)u.r.attempts, u.r.phase);
-	if ((st = setup(&u)) == S_NEXT)
-		while ((st = step(&u)) == S_NEXT && !x->stopping(x->arg) &&
-		    (st = recheck(&u)) == S_NEXT)
+	/* A reconciliation is a job of the same queue: its own steps. */
+	if ((st = run_setup(&u)) == S_NEXT)
+		while ((st = strcmp(u.r.job, "reconcile") == 0 ?
+		    recon_step(&u) : step(&u)) == S_NEXT &&
+		    !x->stopping(x->arg) && (st = run_recheck(&u)) == S_NEXT)
 			continue;
 	switch (st) {
 	case S_NEXT:
@@ -679,6 +674,7 @@ sync_work(struct sync_ctx *x)
 		free(u.key);
 	}
 	sync_run_free(&u.r);
+	recon_free(&u.rc);
 	return st == S_DBERR ? -1 : 1;
 }
 
@@ -688,19 +684,6 @@ struct sched_ctx {
 	int		 ok;
 };
 
-/* Unix time of an RFC 3339 UTC text, or 0. */
-static int64_t
-parse_time(const char *s)
-{
-	struct tm	 tm;
-	const char	*end;
-
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || (end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
 static int
 sched_one(const char *install, int64_t minutes, const char *last, void *arg)
 {
@@ -708,7 +691,7 @@ sched_one(const char *install, int64_t minutes, const char *last, void *arg)
 	char			 id[40], now[32], active[40];
 	int			 rc;
 
-	if (last != NULL && parse_time(last) + minutes * 60 > run_now())
+	if (last != NULL && util_parse_utc(last) + minutes * 60 > run_now())
 		return 1;
 	if (!crypto_random_id("run_", id, sizeof(id)))
 		return 1;

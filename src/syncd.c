@@ -4,11 +4,13 @@
  * It claims queued sync runs from the database with a lease and runs them
  * (sync.c), one at a time; several stripe-syncd may run against the same
  * database, each claiming its own runs.  Between runs it looks for work
- * every second, queues the runs schedules ask for, and checks every 30
- * seconds that the database is still usable.  SIGTERM, SIGINT or SIGQUIT
- * stop it: a run in progress stops at its next step and gives its lease
- * up, so another runner (or this one, restarted) continues it at once.
- * SIGHUP reloads the configuration between runs.  Signals are blocked and
+ * every second, queues the runs schedules and Stripe's webhooks
+ * (sync-jobs.c) ask for, flags in Cloud the problems the runs noted
+ * (alerts.c), and checks every 30 seconds that the database is still
+ * usable.  SIGTERM, SIGINT or SIGQUIT stop it: a
+ * run in progress stops at its next step and gives its lease up, so
+ * another runner (or this one, restarted) continues it at once.  SIGHUP
+ * reloads the configuration between runs.  Signals are blocked and
  * taken with sigtimedwait(), so none is lost while a call is under way.
  */
 #include "config.h"
@@ -22,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "cloud.h"
 #include "conf.h"
 #include "crypto.h"
@@ -31,6 +34,7 @@
 #include "stripe.h"
 #include "sync.h"
 #include "util.h"
+#include "webhook.h"
 
 #define PROGNAME	"stripe-syncd"
 #define PING_INTERVAL	30	/* seconds between database checks */
@@ -265,9 +269,18 @@ serve(struct conf *cf, struct db **db, const char *path, int must_exist,
 			if (sync_schedule(&x) < 0)
 				log_error("schedules: %s", db_errmsg(*db));
 		}
+		/* Jobs Stripe's events asked for, once due (a read when
+		 * nothing is). */
+		if (sync_jobs(*db, util_now()) < 0)
+			log_error("webhook jobs: %s", db_errmsg(*db));
 		worked = sync_work(&x);
 		if (worked < 0)
 			log_error("sync: database error: %s", db_errmsg(*db));
+		/* Problems to flag in Cloud: after each job, and on an idle
+		 * poll (a read without the write lock first: most find
+		 * nothing). */
+		if (worked >= 0 && !runner_stopping(d) && alerts_flush(&x) < 0)
+			log_error("alerts: database error: %s", db_errmsg(*db));
 		if (worked != 1)
 			runner_sleep(worked < 0 ? 1000 : POLL_MS, d);
 	}

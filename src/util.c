@@ -210,3 +210,14 @@ util_errf(char *err, size_t errsz, const char *fmt, ...)
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
 }
+
+int64_t
+util_parse_utc(const char *s)
+{
+	struct tm	 tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return 0;
+	return (int64_t)timegm(&tm);
+}

@@ -10,6 +10,10 @@ char	*util_now_rfc3339(char *buf, size_t bufsz);
 int64_t	 util_now(void);		/* unix seconds */
 double	 util_monotonic_ms(void);	/* for durations */
 
+/* Unix seconds of an RFC 3339 UTC text ("2026-11-03T10:00:00Z", any
+ * fraction ignored), or 0 if it does not start like one. */
+int64_t	 util_parse_utc(const char *s);
+
 /* Strict RFC 3339 UTC or offset timestamp check (no value returned). */
 int	 util_is_rfc3339(const char *s);
 

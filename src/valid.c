@@ -576,3 +576,31 @@ valid_wipe_string(struct json_object *obj, const char *name)
 	if ((len = json_object_get_string_len(v)) > 0)
 		crypto_wipe((char *)json_object_get_string(v), (size_t)len);
 }
+
+int
+valid_known_fields(struct json_object *obj, const struct field *tab,
+    size_t n, struct verr *e)
+{
+	struct json_object_iterator	 it, end;
+	const char			*k;
+	size_t				 i;
+
+	it = json_object_iter_begin(obj);
+	end = json_object_iter_end(obj);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		k = json_object_iter_peek_name(&it);
+		for (i = 0; i < n; i++)
+			if (strcmp(k, tab[i].name) == 0)
+				break;
+		if (i == n) {
+			e->status = 400;
+			e->code = "UNKNOWN_FIELD";
+			snprintf(e->fieldbuf, sizeof(e->fieldbuf), "%.64s", k);
+			e->field = e->fieldbuf;
+			snprintf(e->message, sizeof(e->message), "is not a field "
+			    "of this request");
+			return 0;
+		}
+	}
+	return 1;
+}

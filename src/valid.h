@@ -86,6 +86,12 @@ struct json_object *valid_body(const char *content_type, const char *body,
 int		 valid_fields(struct json_object *obj, const struct field *tab,
 		    size_t n, struct fieldval *val, struct verr *e);
 
+/* Does obj name only members of tab[0..n)?  1, or 0 with *e: 400
+ * UNKNOWN_FIELD naming the first other one (a misspelt optional field
+ * would otherwise be ignored without a word). */
+int		 valid_known_fields(struct json_object *obj,
+		    const struct field *tab, size_t n, struct verr *e);
+
 /* Wipe the value of field "name" of obj, if it is a string: json-c frees
  * its strings unwiped, and a secret (an api_key) must not outlive its use
  * in the heap. */

@@ -56,7 +56,10 @@ stack_stop_all() {
 		[ ! -d "$_d/pids" ] || sh "$top_srcdir/tools/stack" stop "$_d" >/dev/null 2>&1
 	done
 }
-test_at_exit 'stack_stop_all; rm -rf "$STACK"'
+# STACK_KEEP_LOGS=1 keeps the stack's logs in the trash directory, to
+# read after a failure.
+test_at_exit 'stack_stop_all; [ -z "${STACK_KEEP_LOGS-}" ] || [ ! -d "$STACK/s/logs" ] ||
+	cp -r "$STACK/s/logs" "$TRASH/stack-logs"; rm -rf "$STACK"'
 
 # sim METHOD PATH [JSON]: the simulator's control API; body in sim.json,
 # status in $SIM_STATUS.

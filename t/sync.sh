@@ -13,6 +13,8 @@
 #   sync_verify [OPTS]    Blnk holds Stripe exactly (t/sync-verify.js)
 #   syncd_restart         start a stripe-syncd like the stack's (its pid
 #                         recorded for stack_stop)
+#   recon_now [JSON]      queue a reconciliation; its id in $REC
+#   recon_wait [SECONDS]  wait for $REC to end: rec.json
 
 # Test-only: the simulator returns the minted api keys.
 CLOUD_SIM_EXPOSE_KEYS=1
@@ -109,4 +111,27 @@ conf_set() {
 # run_field FIELD: a field of $RUN as the API shows it now.
 run_field() {
 	api GET "/api/v1/syncs/$RUN" && jq -r "$1" api.json
+}
+
+# recon_now [JSON]: queue a reconciliation (default: the last 62 days,
+# which covers every history the simulator makes); its id in $REC.
+recon_now() {
+	_body=${1-}
+	[ -n "$_body" ] || _body="{\"from\":\"$(date -u -d '-61 days' +%F)\"}"
+	api POST /api/v1/reconciliations "$_body" &&
+	want 202 && REC=$(jq -r .id api.json)
+}
+
+# recon_wait [SECONDS]: wait for $REC to end (default 120 s): rec.json.
+recon_wait() {
+	_end=$(( $(date +%s) + ${1:-120} ))
+	while :; do
+		api GET "/api/v1/reconciliations/$REC" || return 1
+		[ "$ST" = 200 ] || { cat api.json; echo; return 1; }
+		case "$(jq -r .status api.json)" in
+		completed|failed) cp api.json rec.json; return 0 ;;
+		esac
+		[ "$(date +%s)" -lt "$_end" ] || { echo "reconciliation $REC did not end:"; cat api.json; echo; return 1; }
+		sleep 0.2
+	done
 }

@@ -52,7 +52,8 @@ test_expect_success_here 'make install DESTDIR puts everything the guide copies'
 	for f in "$SBIN/stripe-sync.fcgi" "$SBIN/stripe-syncd" "$BIN/stripe-syncctl"; do
 		test -x "$f" || { echo "missing $f"; return 1; }
 	done &&
-	for f in portal-static/index.html portal-static/app.js portal-static/logo.svg \
+	for f in portal-static/index.html portal-static/app.js portal-static/chart.js \
+	    portal-static/logo.svg \
 	    nginx/stripe-sync.conf nginx/snippets/stripe-sync-site.conf \
 	    nginx/conf.d/stripe-sync-maps.conf deploy/README.md \
 	    deploy/systemd/stripe-sync-fcgi.service manifest.json; do

@@ -434,6 +434,13 @@ static const struct bad bad[] = {
 	{ "sync-lease-one-second", BASE "sync_lease = 1\n", { NULL },
 	  "sync_lease", NULL,
 	  "sync_lease: must be a whole number of seconds from 2 to 3600" },
+	{ "webhook-debounce-over-five-minutes", BASE
+	  "webhook_debounce = 301\n", { NULL }, "webhook_debounce", NULL,
+	  "webhook_debounce: must be a whole number of seconds from 0 to "
+	  "300" },
+	{ "webhook-max-wait-negative-env", BASE,
+	  { "STRIPE_SYNC_WEBHOOK_MAX_WAIT=-1" }, "webhook_max_wait", NULL,
+	  NULL },
 
 	/* session_ttl. */
 	{ "ttl-too-low", BASE "session_ttl = 299\n", { NULL },
@@ -590,6 +597,8 @@ test_defaults(void)
 	is_int(cf.cloud_connect_timeout, 3, "defaults: cloud_connect_timeout");
 	is_int(cf.cloud_timeout, 10, "defaults: cloud_timeout");
 	is_int(cf.allow_root, 0, "defaults: allow_root off");
+	is_int(cf.webhook_debounce, 5, "defaults: webhook_debounce");
+	is_int(cf.webhook_max_wait, 60, "defaults: webhook_max_wait");
 	is_int(cf.nkeys, 1, "defaults: one key");
 	is_str(cf.session_secret, SS, "defaults: session_secret");
 	is_int(cf.session_secret_len, strlen(SS),
@@ -989,7 +998,8 @@ test_conf_keys(void)
 		"log_level", "log_file", "allow_root",
 		"cloud_connect_timeout", "cloud_timeout",
 		"stripe_connect_timeout", "stripe_timeout", "stripe_rate",
-		"sync_patience", "sync_confirm_timeout", "sync_lease", NULL
+		"sync_patience", "sync_confirm_timeout", "sync_lease",
+		"webhook_debounce", "webhook_max_wait", NULL
 	};
 	struct conf	 cf;
 	char		 name[64], err[512];

@@ -126,6 +126,9 @@ class Control extends ControlApi {
 		}
 		case 'queue':
 			return this.queue(body);
+		case 'tamper':
+			return cloud.coreFor(body.instance_id ||
+			    cloud.defaultInstanceId).tamper(body);
 		case 'reset':
 			cloud.reset();
 			gateway.reset();

@@ -695,6 +695,90 @@ class Core {
 		this.remember(q);
 	}
 
+	/*
+	 * Test-only tampering (POST /_sim/tamper), to plant the differences a
+	 * reconciliation must find; real Core offers none of this.  op:
+	 *  - "delete": the rows of reference and reference_q vanish (and the
+	 *    reference is free again), their movement undone;
+	 *  - "amount": the row's precise_amount (the <ref>_q row when there is
+	 *    one, and the queued original) becomes precise_amount, the
+	 *    balances moved by the difference;
+	 *  - "add": a new APPLIED transaction under reference, as if posted
+	 *    with skip_queue and allow_overdraft (source, destination,
+	 *    currency, precise_amount, precision, effective_date, meta_data).
+	 * Returns {status, body}.
+	 */
+	tamper(body) {
+		const ref = body.reference;
+		if (!isText(ref))
+			return fail(400, 'GEN_VALIDATION_ERROR', 'reference is required');
+		const rows = Array.from(this.transactions.values()).filter((t) =>
+		    t.reference === ref || t.reference === ref + '_q');
+		const moved = (t) => t.status === 'APPLIED' &&
+		    this.balances.has(t.source) && this.balances.has(t.destination);
+		const shift = (t, amt) => {
+			const src = this.balances.get(t.source);
+			const dst = this.balances.get(t.destination);
+			src.debit_balance += amt;
+			src.balance = src.credit_balance - src.debit_balance;
+			dst.credit_balance += amt;
+			dst.balance = dst.credit_balance - dst.debit_balance;
+		};
+		switch (body.op) {
+		case 'delete':
+			if (rows.length === 0)
+				return fail(404, 'TXN_NOT_FOUND', 'no transaction ' + ref);
+			for (const t of rows) {
+				if (moved(t))
+					shift(t, -t.precise_amount);
+				this.transactions.delete(t.transaction_id);
+				this.references.delete(t.reference);
+			}
+			break;
+		case 'amount': {
+			if (rows.length === 0)
+				return fail(404, 'TXN_NOT_FOUND', 'no transaction ' + ref);
+			if (!Number.isSafeInteger(body.precise_amount) ||
+			    body.precise_amount <= 0)
+				return fail(400, 'GEN_VALIDATION_ERROR',
+				    'precise_amount must be a positive integer');
+			const amt = BigInt(body.precise_amount);
+			for (const t of rows) {
+				if (moved(t))
+					shift(t, amt - t.precise_amount);
+				t.precise_amount = amt;
+				t.amount = minorToAmount(amt, t.precision);
+			}
+			break;
+		}
+		case 'add': {
+			if (this.references.has(ref))
+				return fail(409, 'TXN_DUPLICATE_REFERENCE', 'reference ' +
+				    ref + ' has already been used');
+			const t = this.newTransaction({
+				source: body.source || '@world',
+				destination: body.destination || '@stripe',
+				reference: ref, currency: body.currency || 'USD',
+				description: 'planted by /_sim/tamper',
+				allow_overdraft: true, skip_queue: true,
+				effective_date: body.effective_date,
+				meta_data: body.meta_data,
+			}, BigInt(body.precise_amount || 100), body.precision || 100);
+			const r = this.postDirect(t);
+			if (r.status !== 201)
+				return r;
+			rows.push(t);
+			break;
+		}
+		default:
+			return fail(400, 'GEN_VALIDATION_ERROR',
+			    'op must be delete, amount or add');
+		}
+		this.changed();
+		return ok(200, { reference: ref, op: body.op,
+		    transactions: rows.map((t) => t.transaction_id) });
+	}
+
 	/* Returns the number of queued transactions not yet processed. */
 	pending() {
 		return this.queue.length + this.preparing;

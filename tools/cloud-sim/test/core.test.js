@@ -425,3 +425,52 @@ test('toState/loadState: a Core comes back with exact amounts and its queue', as
 	await drain(d);
 	assert.equal(byRef(d, 'q_q')[0].status, 'APPLIED');
 });
+
+/* Returns the balance of an @indicator in USD. */
+function bal(c, indicator) {
+	return c.balances.get(c.indicators.get(indicator + '|USD')).balance;
+}
+
+test('/_sim/tamper (test-only, no Core source): delete undoes the movement and frees the reference',
+    async (t) => {
+	const c = core(t);
+	assert.equal(c.postTransaction(txn()).status, 201);
+	await drain(c);
+	assert.equal(bal(c, '@cash'), 1050n);
+	const r = c.tamper({ op: 'delete', reference: 'ref-1' });
+	assert.equal(r.status, 200);
+	assert.equal(r.body.transactions.length, 2);
+	assert.equal(bal(c, '@cash'), 0n);
+	assert.equal(c.references.has('ref-1'), false);
+	assert.equal(c.tamper({ op: 'delete', reference: 'ref-1' }).status, 404);
+});
+
+test('/_sim/tamper: amount changes both rows and moves the balances by the difference',
+    async (t) => {
+	const c = core(t);
+	c.postTransaction(txn());
+	await drain(c);
+	assert.equal(c.tamper({ op: 'amount', reference: 'ref-1',
+	    precise_amount: 1000 }).status, 200);
+	const rows = Array.from(c.transactions.values());
+	assert.deepEqual(rows.map((x) => x.precise_amount), [1000n, 1000n]);
+	assert.equal(bal(c, '@cash'), 1000n);
+	assert.equal(c.tamper({ op: 'amount', reference: 'ref-1',
+	    precise_amount: -5 }).status, 400);
+});
+
+test('/_sim/tamper: add plants one APPLIED row; a used reference is a 409',
+    (t) => {
+	const c = core(t);
+	const r = c.tamper({ op: 'add', reference: 'stripe.txn_x.gross',
+	    precise_amount: 700, currency: 'USD', source: '@stripe',
+	    destination: '@world' });
+	assert.equal(r.status, 200);
+	const row = c.get('transactions', r.body.transactions[0]);
+	assert.equal(row.status, 'APPLIED');
+	assert.equal(row.precise_amount, 700n);
+	assert.equal(bal(c, '@stripe'), -700n);
+	assert.equal(c.tamper({ op: 'add', reference: 'stripe.txn_x.gross' })
+	    .status, 409);
+	assert.equal(c.tamper({ op: 'nope', reference: 'x' }).status, 400);
+});

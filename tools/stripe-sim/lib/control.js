@@ -2,7 +2,8 @@
 /*
  * The JSON control API under /_sim/, for tests, tools/demo and scripts:
  * more activity, faults, the request log, a summary of the data, keys,
- * the rate limiter, regeneration.
+ * the rate limiter, regeneration, webhook endpoints and events
+ * (lib/webhooks.js).
  *
  * A web page must not drive it: a POST needs Content-Type:
  * application/json (which a cross-site form cannot send without a CORS
@@ -109,6 +110,8 @@ class Control extends ControlApi {
 			return { status: 200, body: sim.limiter.state() };
 		case 'config':
 			return { status: 200, body: sim.config() };
+		case 'webhooks':
+			return { status: 200, body: sim.webhooks.state() };
 		case 'summary': {
 			const mode = modeOf(params.get('mode') === null ? undefined :
 			    params.get('mode'));
@@ -135,7 +138,9 @@ class Control extends ControlApi {
 				return bad('count must be an integer 1..100000');
 			const world = sim.world(mode);
 			const t = sim.clock();
+			const seq = world.seq;
 			const added = activity(world, n, t);
+			sim.webhooks.activity(world, seq);
 			return { status: 200, body: { mode, created: t, added,
 			    balance_transactions: world.btCount } };
 		}
@@ -171,6 +176,16 @@ class Control extends ControlApi {
 			return msg === null ? { status: 200, body: sim.config() } :
 			    bad(msg);
 		}
+		case 'webhooks': {
+			const r = sim.webhooks.register(body);
+			return r.error !== undefined ? bad(r.error) :
+			    { status: 200, body: r.endpoint };
+		}
+		case 'webhooks/send':
+			return sim.webhooks.send(body);
+		case 'webhooks/reset':
+			sim.webhooks.reset();
+			return { status: 200, body: sim.webhooks.state() };
 		default:
 			return { status: 404, body: { error: 'no such control call' } };
 		}

@@ -19,6 +19,7 @@ const { generate } = require('./generate');
 const { KeyStore } = require('./keys');
 const { Faults, RateLimiter } = require('./limits');
 const { Control } = require('./control');
+const { Webhooks } = require('./webhooks');
 const { sendJson } = require('./http-util');
 const { BASE62 } = require('./rng');
 const { HOST, LocalServer } = require('../../sim-lib/server');
@@ -146,9 +147,12 @@ function createSimulator(opts) {
 		    (Date.now() - started) + ' ms');
 	};
 	build();
+	/* Signed event deliveries (lib/webhooks.js). */
+	const webhooks = new Webhooks({ world: (mode) => worlds[mode], clock,
+	    log });
 
 	const sim = {
-		keys, faults, limiter, requests, clock,
+		keys, faults, limiter, requests, clock, webhooks,
 		world: (mode) => worlds[mode],
 		origins: () => server.origins(),
 		config: () => ({ seed: data.seed, count: data.count,
@@ -167,6 +171,7 @@ function createSimulator(opts) {
 				return m;
 			Object.assign(data, body);
 			build();
+			webhooks.rebuilt();
 			faults.clear();
 			return null;
 		},
@@ -289,7 +294,7 @@ function createSimulator(opts) {
 	}
 
 	return {
-		keys, faults, limiter, requests, clock,
+		keys, faults, limiter, requests, clock, webhooks,
 		world: sim.world,
 		config: sim.config,
 
@@ -303,8 +308,10 @@ function createSimulator(opts) {
 			return server.url();
 		},
 
-		/* Stops: drops every connection, stalled ones too. */
+		/* Stops: drops every connection, stalled ones too, and every
+		 * webhook retry. */
 		stop() {
+			webhooks.stop();
 			return server.stop();
 		},
 	};
