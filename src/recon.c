@@ -851,11 +851,16 @@ compare_leg(struct cmp *c, int k, char *day, char *cur, int64_t *blnk_sum,
 		snprintf(msg, sizeof(msg), "Stripe's %s %s of %s %s has no "
 		    "posting %s in Blnk.", c->t.type, c->t.txn_id, cur, sa,
 		    ref);
-		d.action = "Run a sync: the import re-checks every posting it "
-		    "made and sends one Blnk has no trace of again (its "
-		    "reference makes a double impossible).  If it is still "
-		    "missing, the posting was removed in Blnk: post it again "
-		    "with the same reference.";
+		/* The import re-sends a posting only while it confirms it;
+		 * one it saw APPLIED was removed in Blnk since. */
+		d.action = strcmp(c->state, "sent") == 0 || strcmp(c->state,
+		    "new") == 0 ? "Run a sync: the import is still confirming "
+		    "this posting and sends it again if Blnk has no trace of "
+		    "it (its reference makes a double impossible)." :
+		    "Blnk had this posting applied and no longer has it: post "
+		    "it again in Blnk with the same reference, amount, source "
+		    "and destination (the import does not send a confirmed "
+		    "posting twice), then reconcile again.";
 		diff(c, &d, "balance", c->u->s.balance[ROLE_STRIPE]);
 		return;
 	}

@@ -1,11 +1,10 @@
 #!/bin/sh
 test_description='Stripe webhooks through the FastCGI workers: signatures made by Stripe'"'"'s own library accepted, every forgery, replay and malformed header refused with 400 and nothing stored; events recorded once, money events debounced into one job request; the signing secret validated, sealed, shown as its last four only'
 . "$top_srcdir/t/lib.sh"
-. "$top_srcdir/t/fcgi.sh"
-. "$top_srcdir/t/stub.sh"
-
 [ -d "$top_srcdir/tools/stripe-sim/test/node_modules/stripe" ] ||
 	skip_all "the stripe npm package is not installed (cd tools/stripe-sim/test && npm ci)"
+. "$top_srcdir/t/fcgi.sh"
+. "$top_srcdir/t/stub.sh"
 
 SK=sk_test_51AbCdEfGhIjKlMnOpQrStUvWx4242
 BAL='{"object":"balance","livemode":false,"available":[],"pending":[]}'

@@ -238,6 +238,15 @@ test_expect_success 'a currency only Blnk'"'"'s mirror holds, outside the period
 	test "$(diffs ".kind == \"balance\" and .currency == \"GBP\" and .stripe_amount == \"0.00\" and .blnk_amount == \"-12.50\"")" = 1
 '
 
+test_expect_success 'a posting whose currency was changed in Blnk is a currency difference, also in that currency'"'"'s reconciliation' '
+	core_ref ".meta_data.stripe_type == \"charge\" and .currency == \"KWD\" and (.reference | endswith(\".gross_q\"))" > moved &&
+	MOVED=$(jq -r .reference moved) && MOVED_TXN=$(jq -r .txn moved) &&
+	sim POST /_sim/tamper "{\"instance_id\":\"$INSTANCE\",\"op\":\"amount\",\"reference\":\"$MOVED\",\"currency\":\"GBP\"}" &&
+	test "$SIM_STATUS" = 200 &&
+	recon_now "{\"from\":\"$(date -u -d "-61 days" +%F)\",\"currency\":\"kwd\"}" && recon_wait &&
+	test "$(diffs ".kind == \"currency\" and .stripe_id == \"$MOVED_TXN\" and .reference == \"$MOVED\" and .currency == \"KWD\" and (.message | test(\"GBP\"))")" = 1
+'
+
 test_expect_success 'what others posted cannot become a formula in the CSV' '
 	sim POST /_sim/tamper "{\"instance_id\":\"$INSTANCE\",\"op\":\"add\",\"reference\":\"stripe.-2+3+cmd|'"'"' /C calc'"'"'!A0.gross\",\"precise_amount\":100,\"currency\":\"USD\",\"source\":\"@world\",\"destination\":\"@stripe\"}" &&
 	test "$SIM_STATUS" = 200 &&

@@ -738,16 +738,25 @@ class Core {
 		case 'amount': {
 			if (rows.length === 0)
 				return fail(404, 'TXN_NOT_FOUND', 'no transaction ' + ref);
-			if (!Number.isSafeInteger(body.precise_amount) ||
-			    body.precise_amount <= 0)
+			if (body.precise_amount !== undefined &&
+			    (!Number.isSafeInteger(body.precise_amount) ||
+			    body.precise_amount <= 0))
 				return fail(400, 'GEN_VALIDATION_ERROR',
 				    'precise_amount must be a positive integer');
-			const amt = BigInt(body.precise_amount);
+			if (body.currency !== undefined && !isText(body.currency))
+				return fail(400, 'GEN_VALIDATION_ERROR',
+				    'currency must be text');
 			for (const t of rows) {
+				const amt = body.precise_amount !== undefined ?
+				    BigInt(body.precise_amount) : t.precise_amount;
 				if (moved(t))
 					shift(t, amt - t.precise_amount);
 				t.precise_amount = amt;
 				t.amount = minorToAmount(amt, t.precision);
+				/* The row only: its balances keep their currency,
+				 * as Core never checks one (transaction_dryrun.go). */
+				if (body.currency !== undefined)
+					t.currency = body.currency;
 			}
 			break;
 		}

@@ -457,6 +457,11 @@ test('/_sim/tamper: amount changes both rows and moves the balances by the diffe
 	assert.equal(bal(c, '@cash'), 1000n);
 	assert.equal(c.tamper({ op: 'amount', reference: 'ref-1',
 	    precise_amount: -5 }).status, 400);
+	assert.equal(c.tamper({ op: 'amount', reference: 'ref-1',
+	    currency: 'GBP' }).status, 200);
+	assert.deepEqual(Array.from(c.transactions.values()).map((x) =>
+	    [x.currency, x.precise_amount]), [['GBP', 1000n], ['GBP', 1000n]]);
+	assert.equal(bal(c, '@cash'), 1000n);
 });
 
 test('/_sim/tamper: add plants one APPLIED row; a used reference is a 409',
