@@ -186,8 +186,8 @@ api_sync_create(struct app *app, const struct req *req, struct resp *resp,
 	}
 	if (rc == 0) {
 		db_rollback(app->db);
-		snprintf(msg, sizeof(msg), "a sync is already queued or "
-		    "running: %s", active);
+		snprintf(msg, sizeof(msg), "a sync or reconciliation is "
+		    "already queued or running: %s", active);
 		resp_error(resp, 409, "SYNC_IN_PROGRESS", NULL, msg);
 		return;
 	}

@@ -27,7 +27,6 @@
 enum stmt {
 	STMT_RUN_INSERT,
 	STMT_INSERT,
-	STMT_ACTIVE,
 	STMT_GET,
 	STMT_SAVE,
 	STMT_LIST,
@@ -53,9 +52,6 @@ static const char *const stmts[STMT__MAX] = {
 	"INSERT INTO reconciliations (run_id, installed_app_id, scope, "
 	"period_from, period_to, currency, payout) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	/* STMT_ACTIVE */
-	"SELECT run_id FROM sync_runs WHERE installed_app_id = ?1 "
-	"AND status IN ('queued', 'running')",
 	/* STMT_GET */
 	"SELECT " RECON_COLS " FROM reconciliations c WHERE c.run_id = ?1",
 	/* STMT_SAVE */
@@ -154,9 +150,7 @@ db_recon_create(struct db *db, const char *run_id, const char *install,
     const char *trigger, const char *scope, int64_t from, int64_t to,
     const char *currency, const char *payout, const char *now, char *active)
 {
-	sqlite3_stmt	*st;
 	int64_t		 n;
-	int		 rc;
 
 	active[0] = '\0';
 	if (!db_in_txn(db))
@@ -166,12 +160,7 @@ db_recon_create(struct db *db, const char *run_id, const char *install,
 	if (n > 0)
 		return db_done(db, PREP(db, STMT_INSERT, "tttiitt", run_id,
 		    install, scope, from, to, currency, payout)) == 1 ? 1 : -1;
-	if (n < 0 || (st = PREP(db, STMT_ACTIVE, "t", install)) == NULL)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		db_col_copy(st, 0, active, 40);
-	db_stmt_done(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return n < 0 ? -1 : db_run_active(db, install, active);
 }
 
 int

@@ -282,9 +282,7 @@ int
 db_run_create(struct db *db, const char *run_id, const char *install,
     const char *kind, const char *trigger, const char *now, char *active)
 {
-	sqlite3_stmt	*st;
 	int64_t		 n;
-	int		 rc;
 
 	active[0] = '\0';
 	if (!db_in_txn(db))
@@ -293,6 +291,15 @@ db_run_create(struct db *db, const char *run_id, const char *install,
 	    kind, trigger, now));
 	if (n != 0)
 		return n > 0 ? 1 : -1;
+	return db_run_active(db, install, active);
+}
+
+int
+db_run_active(struct db *db, const char *install, char *active)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
 	if ((st = PREP(db, STMT_RUN_ACTIVE, "t", install)) == NULL)
 		return -1;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)

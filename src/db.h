@@ -423,6 +423,11 @@ int		 db_run_create(struct db *db, const char *run_id,
 		    const char *install, const char *kind, const char *trigger,
 		    const char *now, char *active);
 
+/* After a refused insert: the install's active job into active[40].
+ * Returns 0, or -1 if there is none after all (or on error). */
+int		 db_run_active(struct db *db, const char *install,
+		    char *active);
+
 /* Run run_id, of install (NULL: any).  -1, 0 not found, 1 found. */
 int		 db_run_get(struct db *db, const char *run_id,
 		    const char *install, struct sync_run *r);
