@@ -1861,10 +1861,6 @@
 	}
 
 	/* The four cards: each a link filtering the list, with its count. */
-	function runCards(counts, status) {
-		return statusCards(counts, status, "#/syncs", "Syncs by status");
-	}
-
 	function statusCards(counts, status, base, label) {
 		var c = counts || {};
 
@@ -1899,32 +1895,131 @@
 			run.error.code) }) : null));
 	}
 
-	/* The history's part that refreshes: cards, list, pages. */
-	function runsView(body, status, page) {
+	/* The history's part that refreshes: cards, list, pages.  o names
+	 * the screen: see historyScreen. */
+	function historyView(body, status, page, o) {
 		var rows = Array.isArray(body.data) ? body.data : [];
 		var counts = body.counts || {}, total = num(counts[status]);
 		var label = RUN_FILTERS.filter(function (f) {
 			return f[0] === status;
 		})[0][1].toLowerCase();
-		var out = [runCards(counts, status)];
+		var out = [statusCards(counts, status, o.hash, o.Many + " by status")];
 
 		if (rows.length === 0) {
 			out.push(el("div", { class: "empty" }, el("p", { text: page > 1 ?
-			    "No syncs on this page." : status === "all" ? "No syncs " +
-			    "yet. Connect Stripe, then press Sync now." : "No " +
-			    label + " syncs." }), page > 1 ? el("a", {
-			    href: "#/syncs" + (status === "all" ? "" : "?status=" +
-			    status), text: "Go to the first page" }) : null));
+			    "No " + o.many + " on this page." : status === "all" ?
+			    o.none : "No " + label + " " + o.many + "." }),
+			    page > 1 && o.firstPage ? el("a", { href: o.hash +
+			    (status === "all" ? "" : "?status=" + status),
+			    text: "Go to the first page" }) : null));
 			return out;
 		}
-		out.push(el("ul", { class: "rows runs", "aria-label": status === "all" ?
-		    "Syncs, newest first" : "Syncs " + label + ", newest first" },
-		    rows.map(runRow)));
-		if (total > PAGE_SIZE || page > 1)
-			out.push(pager("syncs", status === "all" ?
+		out.push(el("ul", { class: o.listClass, "aria-label": status === "all" ?
+		    o.Many + ", newest first" : o.Many + " " + label + ", newest first" },
+		    rows.map(o.row)));
+		if (total > o.size || page > 1)
+			out.push(pager(o.many, status === "all" ?
 			    new URLSearchParams() : new URLSearchParams("status=" +
-			    status), page, PAGE_SIZE, total, rows.length));
+			    status), page, o.size, total, rows.length));
 		return out;
+	}
+
+	/* Refresh a screen from path until shown stops asking: on a failure,
+	 * say so in note and try again later. */
+	function refresher(seq, note, path, shown) {
+		function refresh() {
+			api("GET", path).then(function (r) {
+				if (seq !== S.seq || S.over)
+					return;
+				if (!r.ok) {
+					note.textContent = "Could not refresh: " +
+					    describe(r.error)[0] + ". Trying again in " +
+					    POLL_RETRY_MS / 1000 + " s\u2026";
+					pollAgain(seq, refresh, POLL_RETRY_MS);
+					return;
+				}
+				shown(r.body, false);
+			});
+		}
+		return refresh;
+	}
+
+	/* A one-job page's parts: each rebuilt only when its data changed. */
+	function partsOf() {
+		var last = {};
+
+		return function (node, key, v, build) {
+			var k = JSON.stringify(v);
+
+			if (last[key] !== k) {
+				last[key] = k;
+				refill(node, build());
+			}
+		};
+	}
+
+	/* A history screen (syncs, reconciliations): the create panel, the
+	 * cards, the list and the pages, followed while a job is going.
+	 * o: api (path), hash, one, many, Many (nouns), size (page), row,
+	 * outcome (what to say when a job ends), panel (conn, seq, started),
+	 * none (the empty list's text), firstPage (link to it when empty),
+	 * listClass. */
+	function historyScreen(params, box, seq, o) {
+		var status = params.get("status") || "all";
+		var page = Number(params.get("page") || "1");
+		var path;
+
+		box.appendChild(heading(o.Many));
+		if (can("data:read") !== "yes") {
+			box.appendChild(locked("data:read"));
+			return;
+		}
+		if (!RUN_FILTERS.some(function (f) { return f[0] === status; }))
+			status = "all";
+		if (!(page >= 1 && page <= 100000 && page % 1 === 0))
+			page = 1;
+		path = o.api + "?status=" + status + "&page=" + page +
+		    "&page_size=" + o.size;
+		load(box, seq, "the " + o.many, Promise.all([api("GET", path),
+		    api("GET", "/api/v1/stripe")]), function (body, rs) {
+			var view = el("div", { class: "runs-view" });
+			var note = el("p", { class: "hint refresh-note" });
+			var was = {};	/* ids of jobs seen in progress */
+			var refresh;
+
+			/* Show an answer; follow it while a job is going. */
+			function shown(b) {
+				var rows = Array.isArray(b.data) ? b.data : [];
+				var going = num((b.counts || {}).in_progress) > 0;
+
+				refill(view, historyView(b, status, page, o));
+				note.textContent = "";
+				rows.forEach(function (job) {
+					if (runActive(job))
+						was[job.id] = true;
+					else if (was[job.id]) {
+						delete was[job.id];
+						say(o.outcome(job));
+					}
+				});
+				if (going || rows.some(runActive))
+					pollAgain(seq, refresh);
+			}
+			refresh = refresher(seq, note, path, shown);
+			add(body, [o.panel(rs[1].ok ? rs[1].body : null, seq,
+			    function () {
+				/* The new job is on the first page of "all" and
+				 * "in progress": go there if this is not it. */
+				if ((status === "all" || status === "in_progress") &&
+				    page === 1)
+					refresh();
+				else
+					go(o.hash);
+			    }), view, note]);
+			shown(rs[0].body);
+			say("Loaded " + plural(num((rs[0].body.counts || {})[status]),
+			    o.one, o.many) + ".");
+		});
 	}
 
 	/* Start a run: the kind and the button, or why not. */
@@ -2007,74 +2102,11 @@
 	}
 
 	function syncsScreen(params, box, seq) {
-		var status = params.get("status") || "all";
-		var page = Number(params.get("page") || "1");
-
-		box.appendChild(heading("Syncs"));
-		if (can("data:read") !== "yes") {
-			box.appendChild(locked("data:read"));
-			return;
-		}
-		if (!RUN_FILTERS.some(function (f) { return f[0] === status; }))
-			status = "all";
-		if (!(page >= 1 && page <= 100000 && page % 1 === 0))
-			page = 1;
-		function url() {
-			return "/api/v1/syncs?status=" + status + "&page=" + page +
-			    "&page_size=" + PAGE_SIZE;
-		}
-		load(box, seq, "the syncs", Promise.all([api("GET", url()),
-		    api("GET", "/api/v1/stripe")]), function (body, rs) {
-			var view = el("div", { class: "runs-view" });
-			var note = el("p", { class: "hint refresh-note" });
-			var was = {};	/* ids of runs seen in progress */
-
-			/* Show an answer; follow it while a run is going. */
-			function shown(b) {
-				var rows = Array.isArray(b.data) ? b.data : [];
-				var going = num((b.counts || {}).in_progress) > 0;
-
-				refill(view, runsView(b, status, page));
-				note.textContent = "";
-				rows.forEach(function (run) {
-					if (runActive(run))
-						was[run.id] = true;
-					else if (was[run.id]) {
-						delete was[run.id];
-						say(runOutcome(run));
-					}
-				});
-				if (going || rows.some(runActive))
-					pollAgain(seq, refresh);
-			}
-			function refresh() {
-				api("GET", url()).then(function (r) {
-					if (seq !== S.seq || S.over)
-						return;
-					if (!r.ok) {
-						note.textContent = "Could not refresh: " +
-						    describe(r.error)[0] + ". Trying again in " +
-						    POLL_RETRY_MS / 1000 + " s\u2026";
-						pollAgain(seq, refresh, POLL_RETRY_MS);
-						return;
-					}
-					shown(r.body);
-				});
-			}
-			add(body, [syncNowPanel(rs[1].ok ? rs[1].body : null, seq,
-			    function () {
-				/* The new run is on the first page of "all" and
-				 * "in progress": go there if this is not it. */
-				if ((status === "all" || status === "in_progress") &&
-				    page === 1)
-					refresh();
-				else
-					go("#/syncs");
-			    }), view, note]);
-			shown(rs[0].body);
-			say("Loaded " + plural(num((rs[0].body.counts || {})[status]),
-			    "sync", "syncs") + ".");
-		});
+		historyScreen(params, box, seq, { api: "/api/v1/syncs",
+		    hash: "#/syncs", one: "sync", many: "syncs", Many: "Syncs",
+		    size: PAGE_SIZE, row: runRow, outcome: runOutcome,
+		    panel: syncNowPanel, none: "No syncs yet. Connect Stripe, " +
+		    "then press Sync now.", firstPage: true, listClass: "rows runs" });
 	}
 
 	/* --- one run ---------------------------------------------------- */
@@ -2239,16 +2271,9 @@
 			var prog = el("div", { class: "run-progress" });
 			var note = el("p", { class: "hint refresh-note" });
 			var errBox = el("div"), counts = el("div");
-			var bal = el("div"), probs = el("div"), last = {};
+			var bal = el("div"), probs = el("div"), part = partsOf();
+			var refresh;
 
-			function part(node, key, v, build) {
-				var k = JSON.stringify(v);
-
-				if (last[key] !== k) {
-					last[key] = k;
-					refill(node, build());
-				}
-			}
 			function shown(run, first) {
 				var pr = progressOf(run);
 
@@ -2285,21 +2310,8 @@
 				if (runActive(run))
 					pollAgain(seq, refresh);
 			}
-			function refresh() {
-				api("GET", "/api/v1/syncs/" + encodeURIComponent(id))
-				    .then(function (r) {
-					if (seq !== S.seq || S.over)
-						return;
-					if (!r.ok) {
-						note.textContent = "Could not refresh: " +
-						    describe(r.error)[0] + ". Trying again in " +
-						    POLL_RETRY_MS / 1000 + " s\u2026";
-						pollAgain(seq, refresh, POLL_RETRY_MS);
-						return;
-					}
-					shown(r.body, false);
-				});
-			}
+			refresh = refresher(seq, note, "/api/v1/syncs/" +
+			    encodeURIComponent(id), shown);
 			add(body, [facts1, el("section", { class: "panel",
 			    "aria-labelledby": "run-progress-title" },
 			    el("h3", { id: "run-progress-title", text: "Progress" }),
@@ -2633,34 +2645,6 @@
 
 	var RECON_PAGE = 20;
 
-	function reconView(body, status, page) {
-		var rows = Array.isArray(body.data) ? body.data : [];
-		var counts = body.counts || {}, total = num(counts[status]);
-		var label = RUN_FILTERS.filter(function (f) {
-			return f[0] === status;
-		})[0][1].toLowerCase();
-		var out = [statusCards(counts, status, "#/reconciliations",
-		    "Reconciliations by status")];
-
-		if (rows.length === 0) {
-			out.push(el("div", { class: "empty" }, el("p", { text:
-			    page > 1 ? "No reconciliations on this page." :
-			    status === "all" ? "No reconciliations yet. Choose a " +
-			    "period above and press Reconcile." : "No " + label +
-			    " reconciliations." })));
-			return out;
-		}
-		out.push(el("ul", { class: "rows runs recons", "aria-label":
-		    status === "all" ? "Reconciliations, newest first" :
-		    "Reconciliations " + label + ", newest first" },
-		    rows.map(reconRow)));
-		if (total > RECON_PAGE || page > 1)
-			out.push(pager("reconciliations", status === "all" ?
-			    new URLSearchParams() : new URLSearchParams("status=" +
-			    status), page, RECON_PAGE, total, rows.length));
-		return out;
-	}
-
 	/* Today and 29 days before, UTC: the default period (30 days). */
 	function defaultPeriod() {
 		var now = Date.now();
@@ -2859,71 +2843,13 @@
 	}
 
 	function reconsScreen(params, box, seq) {
-		var status = params.get("status") || "all";
-		var page = Number(params.get("page") || "1");
-
-		box.appendChild(heading("Reconciliations"));
-		if (can("data:read") !== "yes") {
-			box.appendChild(locked("data:read"));
-			return;
-		}
-		if (!RUN_FILTERS.some(function (f) { return f[0] === status; }))
-			status = "all";
-		if (!(page >= 1 && page <= 100000 && page % 1 === 0))
-			page = 1;
-		function url() {
-			return "/api/v1/reconciliations?status=" + status +
-			    "&page=" + page + "&page_size=" + RECON_PAGE;
-		}
-		load(box, seq, "the reconciliations", Promise.all([api("GET",
-		    url()), api("GET", "/api/v1/stripe")]), function (body, rs) {
-			var view = el("div", { class: "runs-view" });
-			var note = el("p", { class: "hint refresh-note" });
-			var was = {};
-
-			function shown(b) {
-				var rows = Array.isArray(b.data) ? b.data : [];
-
-				refill(view, reconView(b, status, page));
-				note.textContent = "";
-				rows.forEach(function (rec) {
-					if (runActive(rec))
-						was[rec.id] = true;
-					else if (was[rec.id]) {
-						delete was[rec.id];
-						say(reconHeadline(rec));
-					}
-				});
-				if (num((b.counts || {}).in_progress) > 0 ||
-				    rows.some(runActive))
-					pollAgain(seq, refresh);
-			}
-			function refresh() {
-				api("GET", url()).then(function (r) {
-					if (seq !== S.seq || S.over)
-						return;
-					if (!r.ok) {
-						note.textContent = "Could not refresh: " +
-						    describe(r.error)[0] + ". Trying again in " +
-						    POLL_RETRY_MS / 1000 + " s\u2026";
-						pollAgain(seq, refresh, POLL_RETRY_MS);
-						return;
-					}
-					shown(r.body);
-				});
-			}
-			add(body, [reconForm(rs[1].ok ? rs[1].body : null, seq,
-			    function () {
-				if ((status === "all" || status === "in_progress") &&
-				    page === 1)
-					refresh();
-				else
-					go("#/reconciliations");
-			    }), view, note]);
-			shown(rs[0].body);
-			say("Loaded " + plural(num((rs[0].body.counts || {})[status]),
-			    "reconciliation", "reconciliations") + ".");
-		});
+		historyScreen(params, box, seq, { api: "/api/v1/reconciliations",
+		    hash: "#/reconciliations", one: "reconciliation",
+		    many: "reconciliations", Many: "Reconciliations",
+		    size: RECON_PAGE, row: reconRow, outcome: reconHeadline,
+		    panel: reconForm, none: "No reconciliations yet. Choose a " +
+		    "period above and press Reconcile.", firstPage: false,
+		    listClass: "rows runs recons" });
 	}
 
 	/* --- one reconciliation ------------------------------------------ */
@@ -3308,17 +3234,9 @@
 			    role: "status", id: "recon-live" });
 			var prog = el("div", { class: "run-progress" });
 			var note = el("p", { class: "hint refresh-note" });
-			var errBox = el("div"), found = el("div"), last = {};
-			var head = el("div");
+			var errBox = el("div"), found = el("div"), part = partsOf();
+			var head = el("div"), refresh;
 
-			function part(node, key, v, build) {
-				var k = JSON.stringify(v);
-
-				if (last[key] !== k) {
-					last[key] = k;
-					refill(node, build());
-				}
-			}
 			function shown(rec, first) {
 				var pr = reconProgress(rec);
 
@@ -3358,21 +3276,8 @@
 				if (runActive(rec))
 					pollAgain(seq, refresh);
 			}
-			function refresh() {
-				api("GET", "/api/v1/reconciliations/" +
-				    encodeURIComponent(id)).then(function (r2) {
-					if (seq !== S.seq || S.over)
-						return;
-					if (!r2.ok) {
-						note.textContent = "Could not refresh: " +
-						    describe(r2.error)[0] + ". Trying again in " +
-						    POLL_RETRY_MS / 1000 + " s\u2026";
-						pollAgain(seq, refresh, POLL_RETRY_MS);
-						return;
-					}
-					shown(r2.body, false);
-				});
-			}
+			refresh = refresher(seq, note, "/api/v1/reconciliations/" +
+			    encodeURIComponent(id), shown);
 			add(body, [head, facts1, el("section", { class: "panel",
 			    "aria-labelledby": "recon-progress-title" },
 			    el("h3", { id: "recon-progress-title",
