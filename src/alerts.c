@@ -346,17 +346,8 @@ call(struct try *t, enum cloud_api api, enum httpc_method m,
     const char *const *segs, const char *const *query,
     struct json_object *body, struct json_object **out, struct cloud_err *e)
 {
-	struct cloud_call	 c;
-
-	memset(&c, 0, sizeof(c));
-	c.api = api;
-	c.method = m;
-	c.segs = segs;
-	c.query = query;
-	c.body = body;
-	t->x->cloud_calls++;
-	if (cloud_do(t->x->cloud, t->x->db, t->x->cf, t->f->install_id,
-	    t->instance, &c, out, e))
+	if (sync_cloud(t->x, t->f->install_id, t->instance, api, m, segs,
+	    query, body, out, e))
 		return 1;
 	snprintf(t->error, sizeof(t->error), "%s: %s", e->code, e->message);
 	t->transient = transient(e);

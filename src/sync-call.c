@@ -183,11 +183,12 @@ run_cloud_transient(const struct cloud_err *e)
 	    e->upstream_status == 429 || e->upstream_status >= 500;
 }
 
-/* A call to Cloud for the run's install.  1 with *out, or 0 with *e. */
+/* See sync.h. */
 int
-run_cloud(struct run *u, enum cloud_api api, enum httpc_method m,
-    const char *const *segs, const char *const *query,
-    struct json_object *body, struct json_object **out, struct cloud_err *e)
+sync_cloud(struct sync_ctx *x, const char *install, const char *instance,
+    enum cloud_api api, enum httpc_method m, const char *const *segs,
+    const char *const *query, struct json_object *body,
+    struct json_object **out, struct cloud_err *e)
 {
 	struct cloud_call	 c;
 
@@ -197,9 +198,18 @@ run_cloud(struct run *u, enum cloud_api api, enum httpc_method m,
 	c.segs = segs;
 	c.query = query;
 	c.body = body;
-	u->x->cloud_calls++;
-	if (cloud_do(u->x->cloud, u->x->db, u->x->cf, u->r.install_id,
-	    u->instance, &c, out, e)) {
+	x->cloud_calls++;
+	return cloud_do(x->cloud, x->db, x->cf, install, instance, &c, out, e);
+}
+
+/* A call to Cloud for the run's install.  1 with *out, or 0 with *e. */
+int
+run_cloud(struct run *u, enum cloud_api api, enum httpc_method m,
+    const char *const *segs, const char *const *query,
+    struct json_object *body, struct json_object **out, struct cloud_err *e)
+{
+	if (sync_cloud(u->x, u->r.install_id, u->instance, api, m, segs, query,
+	    body, out, e)) {
 		run_calm(u);
 		return 1;
 	}

@@ -31,6 +31,8 @@
 
 #include <stdint.h>
 
+#include "cloud.h"
+
 struct cloud;
 struct conf;
 struct db;
@@ -59,6 +61,14 @@ struct sync_ctx {
  * run was claimed, 0 if none was waiting, -1 on a database error.
  */
 int	 sync_work(struct sync_ctx *x);
+
+/* A call to Cloud for install (on instance) with the runner's client,
+ * counted in cloud_calls.  1 with *out (caller frees), or 0 with *e. */
+int	 sync_cloud(struct sync_ctx *x, const char *install,
+	    const char *instance, enum cloud_api api, enum httpc_method m,
+	    const char *const *segs, const char *const *query,
+	    struct json_object *body, struct json_object **out,
+	    struct cloud_err *e);
 
 /* Queue a run for every install whose schedule is due.  Returns how
  * many were queued, -1 on a database error. */

@@ -50,17 +50,23 @@ sync_now() {
 	RUN=$(jq -r .id api.json)
 }
 
-sync_wait() {
-	_end=$(( $(date +%s) + ${1:-120} ))
+# job_wait PATH OUT SECONDS: poll the job at PATH until it has ended; its
+# last answer in OUT.
+job_wait() {
+	_end=$(( $(date +%s) + $3 ))
 	while :; do
-		api GET "/api/v1/syncs/$RUN" || return 1
+		api GET "$1" || return 1
 		[ "$ST" = 200 ] || { cat api.json; echo; return 1; }
 		case "$(jq -r .status api.json)" in
-		completed|failed) cp api.json run.json; return 0 ;;
+		completed|failed) cp api.json "$2"; return 0 ;;
 		esac
-		[ "$(date +%s)" -lt "$_end" ] || { echo "run $RUN did not end:"; cat api.json; echo; return 1; }
+		[ "$(date +%s)" -lt "$_end" ] || { echo "$1 did not end:"; cat api.json; echo; return 1; }
 		sleep 0.2
 	done
+}
+
+sync_wait() {
+	job_wait "/api/v1/syncs/$RUN" run.json "${1:-120}"
 }
 
 sync_verify() {
@@ -124,14 +130,5 @@ recon_now() {
 
 # recon_wait [SECONDS]: wait for $REC to end (default 120 s): rec.json.
 recon_wait() {
-	_end=$(( $(date +%s) + ${1:-120} ))
-	while :; do
-		api GET "/api/v1/reconciliations/$REC" || return 1
-		[ "$ST" = 200 ] || { cat api.json; echo; return 1; }
-		case "$(jq -r .status api.json)" in
-		completed|failed) cp api.json rec.json; return 0 ;;
-		esac
-		[ "$(date +%s)" -lt "$_end" ] || { echo "reconciliation $REC did not end:"; cat api.json; echo; return 1; }
-		sleep 0.2
-	done
+	job_wait "/api/v1/reconciliations/$REC" rec.json "${1:-120}"
 }
