@@ -233,10 +233,12 @@ store_rows(struct run *u, struct json_object *data, size_t *n)
 }
 
 /* GET /data/transactions with query: the rows stored, how many in *n,
- * the total Cloud says the filter matches in *total (-1: not said). */
+ * the total Cloud says the filter matches in *total (-1: not said).
+ * *got is 0 when nothing was read (S_NEXT then means an outage waited
+ * out: the caller tries again, without a transaction to save in). */
 static enum step
 read_rows(struct run *u, const char *const *query, size_t *n,
-    int64_t *total)
+    int64_t *total, int *got)
 {
 	static const char *const segs[] = { "transactions", NULL };
 	struct json_object	*out, *data;
@@ -245,6 +247,7 @@ read_rows(struct run *u, const char *const *query, size_t *n,
 
 	*n = 0;
 	*total = -1;
+	*got = 0;
 	if (!run_cloud(u, CLOUD_DATA, HTTPC_GET, segs, query, NULL, &out, &e))
 		return run_cloud_transient(&e) ? run_transient(u, e.code,
 		    e.message) : run_fail(u, e.code, e.message);
@@ -268,6 +271,7 @@ read_rows(struct run *u, const char *const *query, size_t *n,
 		return run_db_fail(u, "storing Blnk's side");
 	}
 	json_object_put(out);
+	*got = 1;
 	return S_NEXT;
 }
 
@@ -290,6 +294,7 @@ rc_blnk(struct run *u)
 	enum step	 st;
 	int64_t		 total;
 	size_t		 q = 0, n;
+	int		 got;
 
 	utc_text(u->rc.from, from, sizeof(from));
 	utc_text(u->rc.to, to, sizeof(to));
@@ -307,7 +312,7 @@ rc_blnk(struct run *u)
 	query[q++] = "pageSize";
 	query[q++] = "100";
 	query[q] = NULL;
-	if ((st = read_rows(u, query, &n, &total)) != S_NEXT)
+	if ((st = read_rows(u, query, &n, &total, &got)) != S_NEXT || !got)
 		return st;
 	u->rc.blnk_page++;
 	/* The end: an empty page, or as many as Cloud says there are. */
@@ -359,6 +364,7 @@ rc_lookup(struct run *u)
 	enum step	 st;
 	int64_t		 total;
 	size_t		 n;
+	int		 got = 1;
 
 	memset(&l, 0, sizeof(l));
 	l.ok = 1;
@@ -377,11 +383,11 @@ rc_lookup(struct run *u)
 		query[2] = "pageSize";
 		query[3] = "100";
 		query[4] = NULL;
-		st = read_rows(u, query, &n, &total);
+		st = read_rows(u, query, &n, &total, &got);
 	} else
 		st = run_begin(u);
 	free(l.buf);
-	if (st != S_NEXT)
+	if (st != S_NEXT || !got)
 		return st;
 	u->rc.blnk_page += l.txns;
 	return rc_save(u, l.txns < LOOKUP_TXNS ? "rc_pending" : NULL);

@@ -356,7 +356,9 @@ unique_names(const char *s, size_t len, char dup[DUPMAX])
 				break;
 			}
 			depth--;
-			if (isobj[depth])
+			/* (With fewer than two names there is nothing to
+			 * compare, and names may still be NULL.) */
+			if (isobj[depth] && n - first[depth] >= 2)
 				ok = names_unique(names + first[depth],
 				    n - first[depth], dup);
 			n = first[depth];

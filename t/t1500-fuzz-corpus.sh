@@ -2,7 +2,8 @@
 test_description='every parser replays its fuzz corpus (seeds and past crashes) without a fault'
 . "$top_srcdir/t/lib.sh"
 
-for t in body token conf b64 text; do
+for t in body token conf b64 text sig money query stripe route callback api \
+    sync; do
 	test_expect_success "fuzz-$t replays fuzz/corpus/$t" "
 		n=\$(ls \"\$top_srcdir/fuzz/corpus/$t\" | wc -l) &&
 		test \"\$n\" -gt 0 &&
