@@ -87,11 +87,20 @@ only_known(struct json_object *obj, const char *const *names,
 			if (strcmp(k, names[i]) == 0)
 				break;
 		if (names[i] == NULL) {
+			/* Named only when it is a plain word: a name cut
+			 * short could end inside a UTF-8 sequence (an
+			 * answer that is not UTF-8), and what a client
+			 * wrote is not echoed back. */
 			e->status = 400;
 			e->code = "UNKNOWN_FIELD";
-			snprintf(e->fieldbuf, sizeof(e->fieldbuf), "%s%s%.40s",
-			    group != NULL ? group : "", group != NULL ? "." : "",
-			    k);
+			if (strlen(k) <= 40 &&
+			    valid_string(FT_WORD, k, strlen(k)))
+				snprintf(e->fieldbuf, sizeof(e->fieldbuf),
+				    "%s%s%s", group != NULL ? group : "",
+				    group != NULL ? "." : "", k);
+			else
+				snprintf(e->fieldbuf, sizeof(e->fieldbuf), "%s",
+				    group != NULL ? group : "body");
 			e->field = e->fieldbuf;
 			snprintf(e->message, sizeof(e->message), "is not a "
 			    "setting");

@@ -595,9 +595,14 @@ valid_known_fields(struct json_object *obj, const struct field *tab,
 			if (strcmp(k, tab[i].name) == 0)
 				break;
 		if (i == n) {
+			/* Named only when it is a plain word: a name cut
+			 * short could end inside a UTF-8 sequence (an
+			 * answer that is not UTF-8), and what a client
+			 * wrote is not echoed back. */
 			e->status = 400;
 			e->code = "UNKNOWN_FIELD";
-			snprintf(e->fieldbuf, sizeof(e->fieldbuf), "%.64s", k);
+			snprintf(e->fieldbuf, sizeof(e->fieldbuf), "%s",
+			    valid_string(FT_WORD, k, strlen(k)) ? k : "body");
 			e->field = e->fieldbuf;
 			snprintf(e->message, sizeof(e->message), "is not a field "
 			    "of this request");
