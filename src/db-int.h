@@ -40,6 +40,9 @@ struct db {
 	sqlite3_stmt	*st[DBF__MAX][DB_FAMILY_STMTS];
 	dev_t		 dev;		/* the file opened, for db_moved() */
 	ino_t		 ino;
+	int		 qfd;		/* the writers' queue (db_begin()), -1 */
+	int		 queued;	/* we hold our place at its head */
+	double		 busy_since;	/* db_busy(): when the wait began */
 	const char	*msg;		/* our own error, shadows sqlite's */
 	char		 msgbuf[256];	/* for msg, when not static */
 };

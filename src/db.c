@@ -6,19 +6,36 @@
  *
  * Several processes share the file.  Each opens its own connection after
  * any fork, writes only inside BEGIN IMMEDIATE (so a writer waits for the
- * lock up front under busy_timeout instead of failing to upgrade a read
- * lock half way through), and never memory-maps the file.
+ * lock up front instead of failing to upgrade a read lock half way
+ * through), and never memory-maps the file.
+ *
+ * Writers queue in the kernel first.  SQLite's own wait for a lock is a
+ * sleep of 1, 2, 5, 10 ... ms between tries: with two workers taking
+ * turns, the one that lost sleeps while the other commits again and
+ * again, and an install callback could wait most of a second.  So
+ * db_begin() first takes an open file description lock (F_OFD_SETLKW) on
+ * one byte of the database file far from the bytes SQLite locks: the
+ * kernel wakes the next writer the moment the last one commits, in
+ * order.  BEGIN IMMEDIATE then finds the write lock free (bar a writer
+ * that does not queue, such as the sqlite3 shell); what is left to wait
+ * for is readers finishing, which db_busy() polls for in steps of
+ * microseconds rather than milliseconds.  The lock is the process's own
+ * description of the file, so a process that dies loses its place at
+ * once.
  */
 #include <sys/types.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -28,6 +45,10 @@
 #include "util.h"
 
 #define DB_BUSY_TIMEOUT_MS	5000
+
+/* The byte of the database file the writers' queue locks: past SQLite's
+ * lock bytes (1 GiB to 1 GiB + 512) and any file we will ever have. */
+#define DB_QUEUE_BYTE		((off_t)0x60000000)
 
 enum stmt {
 	STMT_BEGIN,
@@ -304,6 +325,109 @@ db_create(const char *path)
 }
 
 /*
+ * SQLite's busy handler: wait for another connection's lock in short
+ * steps (10 us doubling to 1 ms) for up to DB_BUSY_TIMEOUT_MS.  Returns
+ * 1 to try again, 0 to give up (SQLITE_BUSY).
+ */
+static int
+db_busy(void *arg, int n)
+{
+	struct db	*db = arg;
+	struct timespec	 ts;
+	double		 now = util_monotonic_ms();
+	long		 us;
+
+	if (n == 0)
+		db->busy_since = now;
+	else if (now - db->busy_since >= DB_BUSY_TIMEOUT_MS)
+		return 0;
+	us = n < 7 ? 10L << n : 1000;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	(void)nanosleep(&ts, NULL);
+	return 1;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;	/* only to interrupt fcntl(F_OFD_SETLKW) */
+}
+
+/*
+ * Take (type F_WRLCK) or leave (F_UNLCK) our place in the writers' queue.
+ * A wait longer than DB_BUSY_TIMEOUT_MS gives up, like SQLite's own.
+ * Returns 1 on success, 0 with db->msg set.
+ */
+static int
+db_queue(struct db *db, short type)
+{
+	struct flock		 fl;
+	struct itimerval	 it, off;
+	struct sigaction	 sa, old;
+	double			 end;
+	int			 rc;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = DB_QUEUE_BYTE;
+	fl.l_len = 1;
+	if (type == F_UNLCK) {
+		(void)fcntl(db->qfd, F_OFD_SETLK, &fl);
+		db->queued = 0;
+		return 1;
+	}
+	/* Nobody ahead: one system call. */
+	if (fcntl(db->qfd, F_OFD_SETLK, &fl) == 0) {
+		db->queued = 1;
+		return 1;
+	}
+	if (errno != EAGAIN && errno != EACCES) {
+		db_set_msg(db, "the writers' queue: %s", strerror(errno));
+		return 0;
+	}
+
+	/* Wait in the kernel, with SIGALRM as the clock. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGALRM, &sa, &old);
+	memset(&off, 0, sizeof(off));
+	end = util_monotonic_ms() + DB_BUSY_TIMEOUT_MS;
+	for (;;) {
+		double	 left = end - util_monotonic_ms();
+
+		if (left <= 0) {
+			errno = EAGAIN;
+			rc = -1;
+			break;
+		}
+		memset(&it, 0, sizeof(it));
+		it.it_value.tv_sec = (time_t)(left / 1000);
+		it.it_value.tv_usec = (suseconds_t)((left -
+		    (double)it.it_value.tv_sec * 1000) * 1000) + 1;
+		(void)setitimer(ITIMER_REAL, &it, NULL);
+		rc = fcntl(db->qfd, F_OFD_SETLKW, &fl);
+		(void)setitimer(ITIMER_REAL, &off, NULL);
+		if (rc == 0 || errno != EINTR)
+			break;
+	}
+	(void)sigaction(SIGALRM, &old, NULL);
+	if (rc == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			db->msg = "database is locked (another writer held it "
+			    "for 5 s)";
+		else
+			db_set_msg(db, "the writers' queue: %s",
+			    strerror(errno));
+		return 0;
+	}
+	db->queued = 1;
+	return 1;
+}
+
+/*
  * Set the per-connection pragmas.  Returns 1 on success, 0 on failure
  * with the message in err.
  */
@@ -313,7 +437,7 @@ db_setup(struct db *db, char *err, size_t errsz)
 	enum stmt	 jm;
 	int		 rc;
 
-	if (sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	if (sqlite3_busy_handler(db->h, db_busy, db) != SQLITE_OK ||
 	    RUN(db, STMT_FOREIGN_KEYS) != SQLITE_DONE ||
 	    RUN(db, STMT_MMAP_OFF) != SQLITE_DONE)
 		goto fail;
@@ -409,6 +533,7 @@ db_connect(const char *path, enum db_mode mode, enum db_fault *fault,
 		free(db);
 		return db_refuse(NULL, DB_FAULT_ERROR, fault);
 	}
+	db->qfd = -1;
 
 	if (mode == DB_MIGRATE && !db_create(path)) {
 		util_errf(err, errsz, "database %s: cannot create: %s",
@@ -456,6 +581,23 @@ db_connect(const char *path, enum db_mode mode, enum db_fault *fault,
 	}
 	db->dev = st.st_dev;
 	db->ino = st.st_ino;
+
+	/*
+	 * The writers' queue (db_begin()).  This descriptor is closed only
+	 * after SQLite's connection (db_close()): closing any descriptor of
+	 * the file would drop the POSIX locks SQLite holds on it.
+	 */
+	if ((db->qfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(db->qfd, &st) == -1 || st.st_dev != db->dev ||
+	    st.st_ino != db->ino) {
+		int	 e = errno;
+
+		util_errf(err, errsz, "database %s: %s", path,
+		    db->qfd == -1 ? strerror(e) : "replaced while opening");
+		return db_refuse(db, db->qfd == -1 && (e == EACCES ||
+		    e == EROFS || e == EPERM) ? DB_FAULT_READONLY :
+		    DB_FAULT_MOVED, fault);
+	}
 
 	if (!db_setup(db, err, errsz))
 		return db_refuse(db, DB_FAULT_ERROR, fault);
@@ -541,6 +683,8 @@ db_close(struct db *db)
 		for (i = 0; i < DB_FAMILY_STMTS; i++)
 			sqlite3_finalize(db->st[f][i]);
 	sqlite3_close(db->h);
+	if (db->qfd != -1)
+		close(db->qfd);
 	free(db->path);
 	free(db);
 }
@@ -556,11 +700,22 @@ db_ping(struct db *db)
 	return db_schema_version(db) == db_schema_latest();
 }
 
-/* Returns 1 once the write lock is held, 0 on failure (busy too). */
+/*
+ * Returns 1 once the write lock is held, 0 on failure (busy too).  The
+ * place in the writers' queue is taken first and held until db_commit()
+ * or db_rollback().
+ */
 int
 db_begin(struct db *db)
 {
-	return RUN(db, STMT_BEGIN) == SQLITE_DONE;
+	db->msg = NULL;
+	if (!db->queued && !db_queue(db, F_WRLCK))
+		return 0;
+	if (RUN(db, STMT_BEGIN) == SQLITE_DONE)
+		return 1;
+	if (sqlite3_get_autocommit(db->h))
+		db_queue(db, F_UNLCK);
+	return 0;
 }
 
 /*
@@ -571,24 +726,30 @@ db_begin(struct db *db)
 int
 db_commit(struct db *db)
 {
-	if (RUN(db, STMT_COMMIT) == SQLITE_DONE)
+	if (RUN(db, STMT_COMMIT) == SQLITE_DONE) {
+		if (db->queued)
+			db_queue(db, F_UNLCK);
 		return 1;
+	}
 	if (!sqlite3_get_autocommit(db->h)) {
 		/* Keep the commit's error, not the rollback's. */
 		snprintf(db->msgbuf, sizeof(db->msgbuf), "%s",
 		    sqlite3_errmsg(db->h));
 		db_rollback(db);
 		db->msg = db->msgbuf;
-	}
+	} else if (db->queued)
+		db_queue(db, F_UNLCK);
 	return 0;
 }
 
-/* Roll back the open transaction, if any. */
+/* Roll back the open transaction, if any, and leave the queue. */
 void
 db_rollback(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db->h))
 		(void)RUN(db, STMT_ROLLBACK);
+	if (db->queued)
+		db_queue(db, F_UNLCK);
 }
 
 /* Returns a string owned by the connection, valid until its next use. */

@@ -69,6 +69,14 @@ sync_wait() {
 	job_wait "/api/v1/syncs/$RUN" run.json "${1:-120}"
 }
 
+# run_show: what a failed check of a run should print: the run as the
+# API last showed it, and the job runner's last words.
+run_show() {
+	echo "the run:"; jq -c "{status, attempts, phase: .progress.phase, counts, error}" run.json
+	echo "stripe-syncd, last lines:"; grep "stripe-syncd" "$LOGS/app.log" | tail -n 15
+	tail -n 5 "$LOGS/syncd.log"
+}
+
 sync_verify() {
 	node "$top_srcdir/t/sync-verify.js" "$STRIPE" "$SKEY" "$SIM" "$INSTANCE" "$@" > verify.json ||
 		{ cat verify.json; return 1; }
@@ -78,13 +86,18 @@ sync_verify() {
 # for its "ready" line (before it, a SIGHUP would still kill it).
 syncd_restart() {
 	_r=$(grep -c "stripe-syncd ready" "$LOGS/app.log" || true)
-	if [ "$(id -u)" = 0 ]; then
-		setpriv --reuid=nobody --regid="$(id -gn nobody)" --init-groups \
+	# Started from a subshell, so that it is not a job of the test's
+	# shell: a runner the test kills is not reported ("Killed ...") into
+	# the output a failure shows.
+	(
+		if [ "$(id -u)" = 0 ]; then
+			setpriv --reuid=nobody --regid="$(id -gn nobody)" --init-groups \
+				"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
+		else
 			"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
-	else
-		"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
-	fi
-	echo $! > "$STACK/s/pids/${1:-syncd}.pid"
+		fi
+		echo $! > "$STACK/s/pids/${1:-syncd}.pid"
+	)
 	_n=0 && while [ "$(grep -c "stripe-syncd ready" "$LOGS/app.log")" -le "$_r" ]; do
 		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "stripe-syncd did not start"; return 1; }
 		sleep 0.01
