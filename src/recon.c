@@ -1268,7 +1268,8 @@ summary(struct cmp *c)
 	char			 a[MONEY_FMTLEN], b[MONEY_FMTLEN];
 	size_t			 i;
 
-	qsort(c->s, c->ns, sizeof(*c->s), sum_cmp);
+	if (c->ns > 1)	/* (c->s is NULL when there are none) */
+		qsort(c->s, c->ns, sizeof(*c->s), sum_cmp);
 	o = json_object_new_object();
 	totals = json_object_new_array();
 	days = json_object_new_array();
