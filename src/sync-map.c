@@ -443,7 +443,7 @@ syncmap_legs(const struct sync_item *it, struct json_object *ctx,
 {
 	const char	*stripe = s->balance[ROLE_STRIPE], *other, *srcname;
 	enum role	 role;
-	char		 desc[320], day[16];
+	char		 desc[320], day[32];
 	int64_t		 a;
 	int		 i;
 
@@ -473,7 +473,10 @@ syncmap_legs(const struct sync_item *it, struct json_object *ctx,
 	srcname = it->source[0] != '\0' ? it->source : it->txn_id;
 
 	if (strcmp(it->kind, "opening") == 0) {
-		rfc3339(it->created + 1, day, 11);
+		/* The date alone: strftime into a buffer too small for the
+		 * whole timestamp leaves it undefined. */
+		rfc3339(it->created + 1, day, sizeof(day));
+		day[10] = '\0';
 		snprintf(desc, sizeof(desc), "Opening balance of the Stripe "
 		    "%s account before %s (%s)", it->mode, day, it->currency);
 	} else

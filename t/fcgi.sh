@@ -11,6 +11,11 @@
 #                         spawn-fcgi -n; its pid in $MASTER
 #   stop_supervisors      stop every supervisor and its workers (also at exit)
 #   wait_for COUNT PATTERN  until app.log has COUNT lines matching PATTERN
+#
+# VALGRIND (set by make check-valgrind) is a command the workers are
+# started under, starting with an absolute path (spawn-fcgi execs it as
+# it is), e.g. "/usr/bin/valgrind --log-file=DIR/vg.%p ..."; unset, they
+# run as they are.  VG_SCALE (1, or 20 under it) stretches the waits.
 
 : "${SPAWN_FCGI:=$(command -v spawn-fcgi)}"
 : "${CGI_FCGI:=$(command -v cgi-fcgi)}"
@@ -21,6 +26,8 @@
 command -v jq >/dev/null || skip_all "jq is not installed (Debian package: jq)"
 
 CONF="$TRASH/stripe-sync.conf"
+VG_SCALE=1
+[ -z "${VALGRIND:-}" ] || VG_SCALE=20
 # Unix socket paths are limited to 108 bytes: keep it short.
 FCGI_DIR=$(mktemp -d /tmp/ssfcgi.XXXXXX) || exit 99
 FCGI_SOCK="$FCGI_DIR/sock"
@@ -38,8 +45,9 @@ fcgi_setup() {
 
 fcgi_start() {
 	rm -f "$FCGI_SOCK" "$FCGI_PIDS"
+	# shellcheck disable=SC2086
 	"$SPAWN_FCGI" -s "$FCGI_SOCK" -F "${1:-4}" -P "$FCGI_PIDS" -- \
-		"$top_builddir/stripe-sync.fcgi" --config "$CONF" \
+		${VALGRIND:-} "$top_builddir/stripe-sync.fcgi" --config "$CONF" \
 		>>"$TRASH/spawn.log" 2>&1 || return 1
 	# (spawn-fcgi ends the file without a newline.)
 	{ cat "$FCGI_PIDS"; echo; } >>"$FCGI_ALL"
@@ -49,7 +57,7 @@ fcgi_start() {
 	while [ "$(grep -c 'worker ready' "$TRASH/app.log" 2>/dev/null)" -lt \
 	    "$((${FCGI_READY_BASE:-0} + ${1:-4}))" ]; do
 		_n=$((_n + 1))
-		[ "$_n" -lt 500 ] || { echo "workers did not start"; cat "$TRASH/app.log"; return 1; }
+		[ "$_n" -lt $((500 * VG_SCALE)) ] || { echo "workers did not start"; cat "$TRASH/app.log"; return 1; }
 		sleep 0.01
 	done
 	FCGI_READY_BASE=$(grep -c 'worker ready' "$TRASH/app.log")
@@ -68,7 +76,7 @@ test_at_exit 'fcgi_stop; rm -rf "$FCGI_DIR"'
 wait_for() {
 	_n=0
 	while [ "$(grep -c -e "$2" app.log)" -lt "$1" ]; do
-		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "timed out waiting for $1 x '$2'"; cat app.log; return 1; }
+		_n=$((_n + 1)); [ $_n -lt $((500 * VG_SCALE)) ] || { echo "timed out waiting for $1 x '$2'"; cat app.log; return 1; }
 		sleep 0.01
 	done
 }
@@ -79,7 +87,8 @@ wait_for() {
 # dead supervisor left behind.
 SUPERVISORS="$FCGI_DIR/supervisors"
 start_supervisor() {
-	setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- "$top_builddir/stripe-sync.fcgi" \
+	# shellcheck disable=SC2086
+	setsid "$SPAWN_FCGI" -n -s "$FCGI_SOCK" -- ${VALGRIND:-} "$top_builddir/stripe-sync.fcgi" \
 		--config "$CONF" --workers "${1:-3}" >>spawn.log 2>&1 &
 	MASTER=$!
 	echo "$MASTER" >> "$SUPERVISORS"

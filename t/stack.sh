@@ -9,6 +9,10 @@
 #   sim POST|GET PATH [JSON]  call the simulator's control API -> sim.json
 #   https ARGS...           curl against the app, trusting the stack's CA
 #   stack_stop              stop it (also run at exit)
+#
+# VALGRIND (make check-valgrind) reaches tools/stack through the
+# environment: the workers and stripe-syncd run under it; VG_SCALE (1, or
+# 20 under it) stretches the waits.
 
 # tools/test runs the whole-stack tests in its two builds and skips them
 # in the distcheck build, which checks the tarball, to keep CI short.
@@ -22,6 +26,8 @@ command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
 # nginx's workers (www-data) must reach the socket and the portal files:
 # keep the stack out of private home directories.
+VG_SCALE=1
+[ -z "${VALGRIND:-}" ] || VG_SCALE=20
 STACK=$(mktemp -d /tmp/ssstack.XXXXXX) || exit 99
 chmod 755 "$STACK"
 

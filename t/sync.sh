@@ -53,7 +53,7 @@ sync_now() {
 # job_wait PATH OUT SECONDS: poll the job at PATH until it has ended; its
 # last answer in OUT.
 job_wait() {
-	_end=$(( $(date +%s) + $3 ))
+	_end=$(( $(date +%s) + $3 * ${VG_SCALE:-1} ))
 	while :; do
 		api GET "$1" || return 1
 		[ "$ST" = 200 ] || { cat api.json; echo; return 1; }
@@ -90,16 +90,17 @@ syncd_restart() {
 	# shell: a runner the test kills is not reported ("Killed ...") into
 	# the output a failure shows.
 	(
+		# shellcheck disable=SC2086
 		if [ "$(id -u)" = 0 ]; then
 			setpriv --reuid=nobody --regid="$(id -gn nobody)" --init-groups \
-				"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
+				${VALGRIND:-} "$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
 		else
-			"$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
+			${VALGRIND:-} "$STACK/s/bin/stripe-syncd" -c "$CONF" >> "$LOGS/syncd.log" 2>&1 &
 		fi
 		echo $! > "$STACK/s/pids/${1:-syncd}.pid"
 	)
 	_n=0 && while [ "$(grep -c "stripe-syncd ready" "$LOGS/app.log")" -le "$_r" ]; do
-		_n=$((_n + 1)); [ $_n -lt 500 ] || { echo "stripe-syncd did not start"; return 1; }
+		_n=$((_n + 1)); [ $_n -lt $((500 * ${VG_SCALE:-1})) ] || { echo "stripe-syncd did not start"; return 1; }
 		sleep 0.01
 	done
 }
