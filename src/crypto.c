@@ -35,6 +35,21 @@ static const char key_id_label[] = "stripe-sync key id v1";
 static const char token_version[] = "v1";
 
 /*
+ * AES-256-GCM, fetched from the provider once per process: passing
+ * EVP_aes_256_gcm() to an init fetches it again on every call.  NULL if
+ * the provider has none (every init then fails).
+ */
+static const EVP_CIPHER *
+gcm_cipher(void)
+{
+	static EVP_CIPHER	*c;
+
+	if (c == NULL)
+		c = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	return c;
+}
+
+/*
  * Fill buf with len bytes from OpenSSL's CSPRNG, in pieces small enough
  * for RAND_bytes()'s int length.  Returns 1 on success, 0 on failure.
  */
@@ -284,7 +299,7 @@ crypto_seal(const struct conf *cf, const char *aad,
 		goto out;
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		goto out;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (EVP_EncryptInit_ex(ctx, gcm_cipher(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
 	    GCM_NONCELEN, NULL) != 1 ||
 	    EVP_EncryptInit_ex(ctx, NULL, NULL, cf->keys[0].key, buf) != 1)
@@ -356,7 +371,7 @@ crypto_open(const struct conf *cf, const char *kid, const char *aad,
 		return 0;
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		goto out;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (EVP_DecryptInit_ex(ctx, gcm_cipher(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
 	    GCM_NONCELEN, NULL) != 1 ||
 	    EVP_DecryptInit_ex(ctx, NULL, NULL, k->key, in) != 1)
@@ -584,8 +599,11 @@ token_mint(const struct conf *cf, const struct token *t)
 
 	if (!crypto_random(nonce, sizeof(nonce)))
 		return NULL;
-	for (i = 0; i < sizeof(nonce); i++)
-		snprintf(hex + 2 * i, 3, "%02x", nonce[i]);
+	for (i = 0; i < sizeof(nonce); i++) {
+		hex[2 * i] = "0123456789abcdef"[nonce[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[nonce[i] & 0xf];
+	}
+	hex[2 * sizeof(nonce)] = '\0';
 	n = snprintf(payload, sizeof(payload),
 	    "%s|%s|%s|%" PRId64 "|%" PRId64 "|%s", token_version,
 	    t->install_id, t->instance_id, t->generation, t->expires, hex);

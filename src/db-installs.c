@@ -2,6 +2,7 @@
  * db-installs.c: the installs table and the events table (the
  * idempotency keys of the install and uninstall events delivered).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,9 +144,123 @@ fail:
 	return 0;
 }
 
-/* -1 error, 0 not found, 1 found (caller must install_free(in)). */
-int
-db_install_get(struct db *db, const char *id, struct install *in)
+/* Copy *src into *dst (fresh strings).  1 on success. */
+static int
+install_copy(struct install *dst, const struct install *src)
+{
+	char	**d[] = { &dst->installed_app_id, &dst->app_id,
+	    &dst->instance_id, &dst->organization_id, &dst->api_key_prefix,
+	    &dst->granted_permissions, &dst->install_event,
+	    &dst->installed_at, &dst->uninstalled_at, &dst->updated_at,
+	    &dst->api_key_kid };
+	char	*const s[] = { src->installed_app_id, src->app_id,
+	    src->instance_id, src->organization_id, src->api_key_prefix,
+	    src->granted_permissions, src->install_event,
+	    src->installed_at, src->uninstalled_at, src->updated_at,
+	    src->api_key_kid };
+	size_t	 i;
+
+	*dst = *src;
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		*d[i] = NULL;
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (s[i] != NULL && (*d[i] = strdup(s[i])) == NULL) {
+			install_free(dst);
+			return 0;
+		}
+	return 1;
+}
+
+/*
+ * The installs this process read lately.  Every portal request and every
+ * launch reads its install, and a read costs SQLite's shared lock: four
+ * fcntl(2)s, two stat(2)s for journals and a read of the header.  A row
+ * kept here is served while the database file's change counter is the
+ * one read with it, inside the same read transaction: any commit since,
+ * by any process, changes the counter and empties the cache.  The
+ * counter says nothing in WAL mode (and inside our own open transaction
+ * the file is not yet what we see), so the cache is used in neither.
+ * Rows only: never the sealed key.
+ */
+#define ICACHE_MAX	16
+
+static struct {
+	struct db	*db;		/* the connection it was read on */
+	uint32_t	 counter;
+	size_t		 n;
+	struct install	 in[ICACHE_MAX];
+	unsigned long	 used[ICACHE_MAX], clock;
+} icache;
+
+static void
+icache_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < icache.n; i++)
+		install_free(&icache.in[i]);
+	icache.n = 0;
+}
+
+/* 1 and a copy in *in if id is cached and the cache still holds. */
+static int
+icache_get(struct db *db, const char *id, struct install *in, int *usable)
+{
+	uint32_t	 c;
+	size_t		 i;
+
+	*usable = strcmp(db_journal_mode(), "wal") != 0 &&
+	    sqlite3_get_autocommit(db->h);
+	if (!*usable || icache.db != db || !db_file_counter(db, &c) ||
+	    c != icache.counter)
+		return 0;
+	for (i = 0; i < icache.n; i++)
+		if (strcmp(icache.in[i].installed_app_id, id) == 0) {
+			icache.used[i] = ++icache.clock;
+			return install_copy(in, &icache.in[i]);
+		}
+	return 0;
+}
+
+/* Keep a copy of *in, read under counter c. */
+static void
+icache_put(struct db *db, uint32_t c, const struct install *in)
+{
+	size_t	 i, lru = 0;
+
+	if (icache.db != db || icache.counter != c) {
+		icache_clear();
+		icache.db = db;
+		icache.counter = c;
+	}
+	if (icache.n < ICACHE_MAX)
+		lru = icache.n++;
+	else {
+		for (i = 1; i < icache.n; i++)
+			if (icache.used[i] < icache.used[lru])
+				lru = i;
+		install_free(&icache.in[lru]);
+	}
+	if (!install_copy(&icache.in[lru], in)) {
+		icache.in[lru] = icache.in[--icache.n];
+		return;
+	}
+	icache.used[lru] = ++icache.clock;
+}
+
+/* See db.h. */
+void
+db_install_cache_drop(struct db *db)
+{
+	if (icache.db == db) {
+		icache_clear();
+		icache.db = NULL;
+	}
+}
+
+/* The query itself.  -1 error, 0 not found, 1 found. */
+static int
+install_read(struct db *db, const char *id, struct install *in)
 {
 	sqlite3_stmt	*st;
 	int		 rc, ret = -1;
@@ -161,6 +276,30 @@ db_install_get(struct db *db, const char *id, struct install *in)
 			ret = 1;
 	}
 	db_stmt_done(st);
+	return ret;
+}
+
+/* -1 error, 0 not found, 1 found (caller must install_free(in)). */
+int
+db_install_get(struct db *db, const char *id, struct install *in)
+{
+	uint32_t	 c;
+	int		 usable, ret;
+
+	if (icache_get(db, id, in, &usable))
+		return 1;
+	if (!usable)
+		return install_read(db, id, in);
+	/* The row and the counter under one shared lock. */
+	if (!db_read_begin(db))
+		return -1;
+	ret = install_read(db, id, in);
+	if (ret == 1 && db_file_counter(db, &c))
+		icache_put(db, c, in);
+	if (!db_commit(db)) {
+		install_free(in);
+		return -1;
+	}
 	return ret;
 }
 

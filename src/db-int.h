@@ -48,6 +48,20 @@ struct db {
 };
 
 /*
+ * A read transaction (BEGIN DEFERRED: a shared lock from its first read
+ * to db_commit()), for reads that must see one state.  1 on success.
+ */
+int		 db_read_begin(struct db *db);
+
+/*
+ * The database file's change counter, read without a lock.  In a
+ * rollback-journal database every commit that changes the file changes
+ * it (SQLite writes it with page 1); in WAL mode it does not, so it tells
+ * nothing there.  1 on success, 0 if it could not be read.
+ */
+int		 db_file_counter(struct db *db, uint32_t *v);
+
+/*
  * Statement i of family f, whose SQL is sql[i], preparing it on first use.
  * Returns NULL on failure (see db_errmsg()).  The connection owns it.
  */

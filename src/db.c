@@ -60,6 +60,7 @@ enum stmt {
 	STMT_JOURNAL_WAL,
 	STMT_JOURNAL_DELETE,
 	STMT_PING,
+	STMT_BEGIN_READ,
 	STMT__MAX
 };
 
@@ -84,6 +85,8 @@ static const char *const stmts[STMT__MAX] = {
 	"PRAGMA journal_mode = delete",
 	/* STMT_PING */
 	"SELECT count(*) FROM sqlite_master",
+	/* STMT_BEGIN_READ */
+	"BEGIN",
 };
 
 #define RUN(db, s)	db_stmt_run((db), DBF_CORE, stmts, (s))
@@ -679,6 +682,7 @@ db_close(struct db *db)
 
 	if (db == NULL)
 		return;
+	db_install_cache_drop(db);
 	for (f = 0; f < DBF__MAX; f++)
 		for (i = 0; i < DB_FAMILY_STMTS; i++)
 			sqlite3_finalize(db->st[f][i]);
@@ -740,6 +744,31 @@ db_commit(struct db *db)
 	} else if (db->queued)
 		db_queue(db, F_UNLCK);
 	return 0;
+}
+
+/*
+ * See db-int.h.  A read transaction: no place in the writers' queue.
+ */
+int
+db_read_begin(struct db *db)
+{
+	return RUN(db, STMT_BEGIN_READ) == SQLITE_DONE;
+}
+
+/*
+ * See db-int.h.  The file change counter (bytes 24..27 of the header,
+ * big-endian), read from our own descriptor without a lock.
+ */
+int
+db_file_counter(struct db *db, uint32_t *v)
+{
+	unsigned char	 b[4];
+
+	if (db->qfd == -1 || pread(db->qfd, b, sizeof(b), 24) != 4)
+		return 0;
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+	return 1;
 }
 
 /* Roll back the open transaction, if any, and leave the queue. */

@@ -149,9 +149,15 @@ struct install {
 
 void		 install_free(struct install *in);
 
-/* -1 error, 0 not found, 1 found (then *in must be install_free()d). */
+/*
+ * -1 error, 0 not found, 1 found (then *in must be install_free()d).
+ * Served from a small per-process cache while no commit has changed the
+ * database file since the row was read (db-installs.c).
+ */
 int		 db_install_get(struct db *db, const char *id,
 		    struct install *in);
+/* Forget what the cache holds for this connection (before closing it). */
+void		 db_install_cache_drop(struct db *db);
 
 /*
  * Call cb for every install ordered by installed_at, id.  cb returns 0 to

@@ -261,6 +261,16 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	/* A message cut by vsnprintf is longer than the line anyway. */
 	mlen = (size_t)rc < sizeof(msg) ? (size_t)rc : sizeof(msg) - 1;
 
+	/* Most messages need no escape at all: then one copy. */
+	for (i = 0; i < mlen; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			break;
+	if (i == mlen && len + mlen + 1 <= sizeof(line)) {
+		memcpy(line + len, msg, mlen);
+		len += mlen;
+		goto end;
+	}
+
 	for (need = 0, i = 0; i < mlen; i++)
 		need += msg_byte((unsigned char)msg[i], tok);
 
@@ -281,6 +291,7 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 		memcpy(line + len, LOG_ELLIPSIS, strlen(LOG_ELLIPSIS));
 		len += strlen(LOG_ELLIPSIS);
 	}
+end:
 	line[len++] = '\n';
 	write_all(line, len);
 out:

@@ -31,13 +31,13 @@ static const struct field launch_fields[LF__MAX] = {
 
 /*
  * portal_url with "token=<tok>" added to its query, built with libcurl's
- * URL API.  Returns an allocated string (free with curl_free) or NULL.
+ * URL API.  Returns an allocated string (free()) or NULL.
  */
 static char *
-portal_link(const char *base, const char *tok)
+portal_link_curl(const char *base, const char *tok)
 {
 	CURLU	*u;
-	char	*q = NULL, *url = NULL;
+	char	*q = NULL, *url = NULL, *copy = NULL;
 	size_t	 n;
 
 	if ((u = curl_url()) == NULL)
@@ -51,12 +51,65 @@ portal_link(const char *base, const char *tok)
 	    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
 		url = NULL;
+	if (url != NULL) {
+		copy = strdup(url);
+		crypto_wipe(url, strlen(url));
+		curl_free(url);
+	}
 out:
 	if (q != NULL) {
 		crypto_wipe(q, n);
 		free(q);
 	}
 	curl_url_cleanup(u);
+	return copy;
+}
+
+/*
+ * The same, from what libcurl made of portal_url once per process: it
+ * builds the link for a placeholder token, and every launch puts its own
+ * token in the placeholder's place.  A token is only [A-Za-z0-9_.-]
+ * (crypto.h), which the URL API passes through as it is, so the two ways
+ * give the same string; parsing portal_url anew was a quarter of a
+ * launch's instructions.
+ */
+#define TOKEN_PLACEHOLDER	"TOKENPLACEHOLDER"
+
+static char *
+portal_link(const char *base, const char *tok)
+{
+	static char	*cbase, *head, *tail;
+	char		*url, *at;
+	size_t		 hl, tl, n;
+
+	if (cbase == NULL || strcmp(cbase, base) != 0) {
+		free(cbase);
+		free(head);
+		free(tail);
+		cbase = head = tail = NULL;
+		if ((url = portal_link_curl(base, TOKEN_PLACEHOLDER)) == NULL)
+			return NULL;
+		at = strstr(url, TOKEN_PLACEHOLDER);
+		if (at == NULL || strstr(at + 1, TOKEN_PLACEHOLDER) != NULL ||
+		    (cbase = strdup(base)) == NULL ||
+		    (head = strndup(url, (size_t)(at - url))) == NULL ||
+		    (tail = strdup(at + strlen(TOKEN_PLACEHOLDER))) == NULL) {
+			free(cbase);
+			free(head);
+			cbase = head = NULL;
+			free(url);
+			return portal_link_curl(base, tok);
+		}
+		free(url);
+	}
+	hl = strlen(head);
+	tl = strlen(tail);
+	n = hl + strlen(tok) + tl + 1;
+	if ((url = malloc(n)) == NULL)
+		return NULL;
+	memcpy(url, head, hl);
+	memcpy(url + hl, tok, strlen(tok));
+	memcpy(url + hl + strlen(tok), tail, tl + 1);
 	return url;
 }
 
@@ -129,7 +182,7 @@ portal_handle(struct app *app, const struct req *req, struct resp *resp)
 	}
 	if (url != NULL) {
 		crypto_wipe(url, strlen(url));
-		curl_free(url);
+		free(url);
 	}
 	install_free(&in);
 	json_object_put(o);

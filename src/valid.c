@@ -236,6 +236,9 @@ name_cmp(const void *a, const void *b)
 /*
  * Decode the JSON string whose text (without quotes) is raw[0..len) with
  * json-c, which already accepted it.  Returns an allocated string or NULL.
+ * Without a backslash the text is the string itself (json-c accepted no
+ * control byte in it): the common case needs no second parse, which for
+ * json-c means a locale made and freed.
  */
 static char *
 name_decode(const char *raw, size_t len)
@@ -243,6 +246,8 @@ name_decode(const char *raw, size_t len)
 	struct json_object	*o;
 	char			*text, *dec = NULL;
 
+	if (memchr(raw, '\\', len) == NULL)
+		return strndup(raw, len);
 	if ((text = malloc(len + 3)) == NULL)
 		return NULL;
 	text[0] = '"';

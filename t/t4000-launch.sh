@@ -117,4 +117,26 @@ test_expect_success 'tokens never reach the log' '
 	test_grep ! "$(echo "$tok" | cut -d. -f2)" app.log
 '
 
+# The link is made from what libcurl made of portal_url once per worker
+# (src/portal.c): launch after launch, on a portal_url with a port and a
+# path, each link is that URL with its own token, and the token works.
+test_expect_success 'a portal_url with a port and a path: the same link shape every time, each token its own' '
+	fcgi_stop && sed -i "/^portal_url/d" "$CONF" &&
+	echo "portal_url = https://Portal.Test:8443/app/sub" >> "$CONF" &&
+	fcgi_start 1 &&
+	launch_event l.json instapp_1 && : > toks &&
+	for i in 1 2 3; do
+		fcgi_req POST "$PORTAL" l.json && expect_status 200 &&
+		url=$(jq -r .portal_url resp.body) &&
+		case "$url" in
+		https://Portal.Test:8443/app/sub\?token=*) ;;
+		*) echo "$url"; return 1 ;;
+		esac &&
+		tok=${url#*token=} && echo "$tok" >> toks &&
+		fcgi_req GET /api/v1/context /dev/null - "Bearer $tok" &&
+		expect_status 200 || return 1
+	done &&
+	test "$(sort -u toks | wc -l)" = 3
+'
+
 test_done

@@ -757,6 +757,64 @@ test_install_get_missing(void)
 	tdir_rm(&t);
 }
 
+/*
+ * The install cache (db_install_get): a row read twice comes from the
+ * cache the second time only while nothing has been committed; a change
+ * by another connection is seen at once, and so is our own, even inside
+ * our own transaction.
+ */
+static void
+test_install_cache(void)
+{
+	struct tdir	 t;
+	struct db	*db;
+	struct install	 in;
+	struct conf	 cf;
+	int		 rc;
+
+	if ((db = setup(&t, &cf, 0x12)) == NULL)
+		return;
+	ok(activate(db, &cf, "ic_1", SECRET, NOW1), "cache: activate");
+	ok(db_install_get(db, "ic_1", &in) == 1 &&
+	    in.status == INSTALL_ACTIVE, "cache: read once");
+	install_free(&in);
+	ok(db_install_get(db, "ic_1", &in) == 1 &&
+	    in.status == INSTALL_ACTIVE && strcmp(in.app_id,
+	    "app_stripe_sync") == 0, "cache: read again, the same");
+	install_free(&in);
+
+	/* Another connection (another process, the admin tool) changes it. */
+	ok(raw_exec(t.db, "UPDATE installs SET status = 'inactive', "
+	    "api_key_sealed = NULL, api_key_kid = NULL WHERE "
+	    "installed_app_id = 'ic_1'"), "cache: changed elsewhere");
+	rc = db_install_get(db, "ic_1", &in);
+	ok(rc == 1 && in.status == INSTALL_INACTIVE && !in.has_key,
+	    "cache: the other connection's change is seen");
+	install_free(&in);
+	ok(raw_exec(t.db, "DELETE FROM installs WHERE installed_app_id = "
+	    "'ic_1'"), "cache: deleted elsewhere");
+	is_int(db_install_get(db, "ic_1", &in), 0, "cache: gone is gone");
+
+	/* Our own transaction sees its own change before the commit. */
+	ok(activate(db, &cf, "ic_2", SECRET, NOW1), "cache: activate again");
+	ok(db_install_get(db, "ic_2", &in) == 1, "cache: cached");
+	install_free(&in);
+	if (ok(db_begin(db), "cache: begin")) {
+		is_int(db_install_deactivate(db, "ic_2", NOW2, NOW2), 1,
+		    "cache: deactivate in our transaction");
+		ok(db_install_get(db, "ic_2", &in) == 1 &&
+		    in.status == INSTALL_INACTIVE,
+		    "cache: our uncommitted change is seen");
+		install_free(&in);
+		db_rollback(db);
+	}
+	ok(db_install_get(db, "ic_2", &in) == 1 &&
+	    in.status == INSTALL_ACTIVE, "cache: rolled back, active again");
+	install_free(&in);
+	db_close(db);
+	tdir_rm(&t);
+}
+
 static void
 test_install_lifecycle(void)
 {
@@ -1369,6 +1427,7 @@ main(void)
 	test_transactions();
 	test_install_get_missing();
 	test_install_lifecycle();
+	test_install_cache();
 	test_install_null_org();
 	test_deactivate_unknown();
 	test_deactivate_rolled_back();
