@@ -1,0 +1,50 @@
+#!/bin/sh
+test_description='bench/run still runs: a short run prints every row of its table, all requests answered 2xx, and it stops what it started (no time is checked)'
+. "$top_srcdir/t/lib.sh"
+
+command -v wrk >/dev/null 2>&1 || skip_all "wrk is not installed (tools/deps --bench)"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
+	skip_all "nginx is not installed (Debian package: nginx-light)"
+command -v node >/dev/null 2>&1 || skip_all "node is not installed"
+command -v spawn-fcgi >/dev/null 2>&1 || skip_all "spawn-fcgi is not installed"
+[ -z "${SKIP_STACK_TESTS-}" ] || skip_all "whole-stack tests skipped (SKIP_STACK_TESTS)"
+
+test_expect_success 'bench/run with one short round exits 0 and writes its table' '
+	sh "$top_srcdir/bench/run" --bindir "$top_builddir" --rounds 1 \
+		--duration 1 --mem-requests 2000 --sync-count 0 \
+		--out "$TRASH/table.txt" > out.txt 2> err.txt ||
+		{ cat out.txt err.txt; false; } &&
+	test_cmp out.txt "$TRASH/table.txt"
+'
+
+test_expect_success 'the table has every row, each with figures, and the targets are marked' '
+	for row in "floor: nginx, fixed body" "floor: libfcgi program, fixed body" \
+		"launch (POST /api/portal/...)" "GET /api/v1/context" \
+		"proxied read (GET /api/v1/ledgers)" "install callbacks, new keys" \
+		"install callback, redelivered"
+	do
+		line=$(grep -F "$row" out.txt) || { echo "no row \"$row\":"; cat out.txt; return 1; }
+		# req/s, p50 and p99 are numbers, and something was served.
+		echo "$line" | awk -v n="${#row}" "{ split(substr(\$0, n + 1), f, \" \"); if (f[1] + 0 <= 0) exit 1 }" ||
+			{ echo "no requests in \"$line\""; return 1; }
+	done &&
+	grep -q "^launch (POST /api/portal/...) .*>= 0.80x  \(PASS\|MISS\)$" out.txt &&
+	grep -q "^GET /api/v1/context .*>= 0.85x  \(PASS\|MISS\)$" out.txt &&
+	grep -q "^proxied read (GET /api/v1/ledgers) .*>= 0.50x  \(PASS\|MISS\)$" out.txt &&
+	grep -q "^install callbacks, new keys .*>= 500/s, p99 <= 100 ms  \(PASS\|MISS\)$" out.txt
+'
+
+test_expect_success 'it counted the calls to the Cloud stub and measured the workers' '
+	grep -q "^new upstream connections per proxied request  *[0-9.]* ([0-9]* new over [1-9][0-9]* calls to Cloud)" out.txt &&
+	grep -q "^worker private memory (RssAnon, largest of 2)  *[0-9.]* MiB after warm-up" out.txt &&
+	mem=$(sed -n "s/.*MiB after \([0-9]*\) more requests.*/\1/p" out.txt) &&
+	test "$mem" -ge 2000
+'
+
+test_expect_success 'it removed its working directory and left no process behind' '
+	dir=$(sed -n "s/^bench\/run: working in //p" err.txt) &&
+	test -n "$dir" && test ! -e "$dir" &&
+	! pgrep -f "$dir/" >/dev/null
+'
+
+test_done
