@@ -31,6 +31,7 @@ enum stmt {
 	STMT_EVENT_CLAIM,
 	STMT_EVENT_GET,
 	STMT_EVENT_COUNT,
+	STMT_INSTALL_SEALED,
 	STMT__MAX
 };
 
@@ -75,6 +76,9 @@ static const char *const stmts[STMT__MAX] = {
 	"SELECT kind, installed_app_id FROM events WHERE idempotency_key = ?1",
 	/* STMT_EVENT_COUNT */
 	"SELECT count(*) FROM events",
+	/* STMT_INSTALL_SEALED: for the cache, the sealed key as it is */
+	"SELECT api_key_sealed, api_key_kid FROM installs "
+	"WHERE installed_app_id = ?1 AND api_key_sealed IS NOT NULL",
 };
 
 const char *const install_status_names[INSTALL__MAX] = {
@@ -180,17 +184,34 @@ install_copy(struct install *dst, const struct install *src)
  * by any process, changes the counter and empties the cache.  The
  * counter says nothing in WAL mode (and inside our own open transaction
  * the file is not yet what we see), so the cache is used in neither.
- * Rows only: never the sealed key.
+ * With the row goes its sealed api key as stored (ciphertext: opened on
+ * each use, never kept open), for the proxied calls.
  */
 #define ICACHE_MAX	16
+
+struct icached {
+	struct install	 in;
+	unsigned char	*sealed;	/* NULL: no key */
+	size_t		 sealedlen;
+	char		 kid[CONF_KIDLEN + 1];
+	unsigned long	 used;
+};
 
 static struct {
 	struct db	*db;		/* the connection it was read on */
 	uint32_t	 counter;
 	size_t		 n;
-	struct install	 in[ICACHE_MAX];
-	unsigned long	 used[ICACHE_MAX], clock;
+	struct icached	 e[ICACHE_MAX];
+	unsigned long	 clock;
 } icache;
+
+static void
+icached_free(struct icached *e)
+{
+	install_free(&e->in);
+	free(e->sealed);
+	memset(e, 0, sizeof(*e));
+}
 
 static void
 icache_clear(void)
@@ -198,13 +219,13 @@ icache_clear(void)
 	size_t	 i;
 
 	for (i = 0; i < icache.n; i++)
-		install_free(&icache.in[i]);
+		icached_free(&icache.e[i]);
 	icache.n = 0;
 }
 
-/* 1 and a copy in *in if id is cached and the cache still holds. */
-static int
-icache_get(struct db *db, const char *id, struct install *in, int *usable)
+/* The cached entry of id while the cache still holds, else NULL. */
+static struct icached *
+icache_find(struct db *db, const char *id, int *usable)
 {
 	uint32_t	 c;
 	size_t		 i;
@@ -213,20 +234,51 @@ icache_get(struct db *db, const char *id, struct install *in, int *usable)
 	    sqlite3_get_autocommit(db->h);
 	if (!*usable || icache.db != db || !db_file_counter(db, &c) ||
 	    c != icache.counter)
-		return 0;
+		return NULL;
 	for (i = 0; i < icache.n; i++)
-		if (strcmp(icache.in[i].installed_app_id, id) == 0) {
-			icache.used[i] = ++icache.clock;
-			return install_copy(in, &icache.in[i]);
+		if (strcmp(icache.e[i].in.installed_app_id, id) == 0) {
+			icache.e[i].used = ++icache.clock;
+			return &icache.e[i];
 		}
-	return 0;
+	return NULL;
 }
 
-/* Keep a copy of *in, read under counter c. */
+/* The sealed key of id as stored, into e (inside the read transaction). */
+static int
+icache_sealed(struct db *db, const char *id, struct icached *e)
+{
+	sqlite3_stmt	*st;
+	const void	*blob;
+	const char	*kid;
+	int		 n, rc, ok = 0;
+
+	if ((st = ST(db, STMT_INSTALL_SEALED)) == NULL)
+		return 0;
+	if (db_bind_text(st, 1, id)) {
+		if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+			ok = 1;
+		else if (rc == SQLITE_ROW &&
+		    (blob = sqlite3_column_blob(st, 0)) != NULL &&
+		    (n = sqlite3_column_bytes(st, 0)) > 0 &&
+		    (kid = (const char *)sqlite3_column_text(st, 1)) != NULL &&
+		    strlen(kid) <= CONF_KIDLEN &&
+		    (e->sealed = malloc((size_t)n)) != NULL) {
+			memcpy(e->sealed, blob, (size_t)n);
+			e->sealedlen = (size_t)n;
+			snprintf(e->kid, sizeof(e->kid), "%s", kid);
+			ok = 1;
+		}
+	}
+	db_stmt_done(st);
+	return ok;
+}
+
+/* Keep a copy of *in and its sealed key, read under counter c. */
 static void
 icache_put(struct db *db, uint32_t c, const struct install *in)
 {
-	size_t	 i, lru = 0;
+	struct icached	*e;
+	size_t		 i, lru = 0;
 
 	if (icache.db != db || icache.counter != c) {
 		icache_clear();
@@ -237,15 +289,19 @@ icache_put(struct db *db, uint32_t c, const struct install *in)
 		lru = icache.n++;
 	else {
 		for (i = 1; i < icache.n; i++)
-			if (icache.used[i] < icache.used[lru])
+			if (icache.e[i].used < icache.e[lru].used)
 				lru = i;
-		install_free(&icache.in[lru]);
+		icached_free(&icache.e[lru]);
 	}
-	if (!install_copy(&icache.in[lru], in)) {
-		icache.in[lru] = icache.in[--icache.n];
+	e = &icache.e[lru];
+	memset(e, 0, sizeof(*e));
+	if (!install_copy(&e->in, in) || (in->has_key &&
+	    !icache_sealed(db, in->installed_app_id, e))) {
+		icached_free(e);
+		icache.e[lru] = icache.e[--icache.n];
 		return;
 	}
-	icache.used[lru] = ++icache.clock;
+	e->used = ++icache.clock;
 }
 
 /* See db.h. */
@@ -283,11 +339,12 @@ install_read(struct db *db, const char *id, struct install *in)
 int
 db_install_get(struct db *db, const char *id, struct install *in)
 {
+	struct icached	*e;
 	uint32_t	 c;
 	int		 usable, ret;
 
-	if (icache_get(db, id, in, &usable))
-		return 1;
+	if ((e = icache_find(db, id, &usable)) != NULL)
+		return install_copy(in, &e->in) ? 1 : -1;
 	if (!usable)
 		return install_read(db, id, in);
 	/* The row and the counter under one shared lock. */
@@ -461,5 +518,29 @@ int
 db_install_key(struct db *db, const struct conf *cf, const char *id,
     char **key)
 {
+	struct icached	*e;
+	unsigned char	*pt;
+	size_t		 ptlen;
+	char		 aad[DB_AADMAX];
+	int		 usable;
+
+	/* From the cache (see db_install_get()) when it holds the row. */
+	if ((e = icache_find(db, id, &usable)) != NULL) {
+		*key = NULL;
+		if (e->sealed == NULL)
+			return 0;
+		db_install_key_aad(id, aad, sizeof(aad));
+		if (strlen(aad) >= sizeof(aad) - 1 ||
+		    !crypto_open(cf, e->kid, aad, e->sealed, e->sealedlen,
+		    &pt, &ptlen))
+			return -1;
+		if (memchr(pt, '\0', ptlen) != NULL) {
+			crypto_wipe(pt, ptlen);
+			free(pt);
+			return -1;
+		}
+		*key = (char *)pt;
+		return 1;
+	}
 	return db_sealed_string(db, cf, SEALED_INSTALL_API_KEY, id, key);
 }

@@ -782,6 +782,13 @@ test_install_cache(void)
 	    in.status == INSTALL_ACTIVE && strcmp(in.app_id,
 	    "app_stripe_sync") == 0, "cache: read again, the same");
 	install_free(&in);
+	{
+		char	*key = NULL;
+
+		ok(db_install_key(db, &cf, "ic_1", &key) == 1 && key != NULL &&
+		    strcmp(key, SECRET) == 0, "cache: the key opens from it");
+		free(key);
+	}
 
 	/* Another connection (another process, the admin tool) changes it. */
 	ok(raw_exec(t.db, "UPDATE installs SET status = 'inactive', "
@@ -791,6 +798,13 @@ test_install_cache(void)
 	ok(rc == 1 && in.status == INSTALL_INACTIVE && !in.has_key,
 	    "cache: the other connection's change is seen");
 	install_free(&in);
+	{
+		char	*key = NULL;
+
+		is_int(db_install_key(db, &cf, "ic_1", &key), 0,
+		    "cache: and the key it dropped is gone");
+		ok(key == NULL, "cache: no key handed out");
+	}
 	ok(raw_exec(t.db, "DELETE FROM installs WHERE installed_app_id = "
 	    "'ic_1'"), "cache: deleted elsewhere");
 	is_int(db_install_get(db, "ic_1", &in), 0, "cache: gone is gone");
