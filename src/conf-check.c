@@ -8,6 +8,8 @@
  * As in conf.c, every error message names a key and never prints a value,
  * and every buffer that held a secret is wiped.
  */
+#include "config.h"
+
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -557,6 +559,32 @@ conf_validate(struct conf *cf, struct raw *r, char *err, size_t errsz)
 			util_errf(err, errsz, "allow_root: must be yes or no");
 			return 0;
 		}
+	}
+
+	/* Unset means on, with what this build and kernel offer (sandbox.c
+	 * logs what that is); on or log asked for by name in a build without
+	 * the seccomp allow-list is refused rather than quietly weakened. */
+	cf->sandbox = CONF_SANDBOX_ON;
+	if (r->val[K_SANDBOX] != NULL) {
+		if (strcmp(r->val[K_SANDBOX], "on") == 0)
+			cf->sandbox = CONF_SANDBOX_ON;
+		else if (strcmp(r->val[K_SANDBOX], "log") == 0)
+			cf->sandbox = CONF_SANDBOX_LOG;
+		else if (strcmp(r->val[K_SANDBOX], "off") == 0)
+			cf->sandbox = CONF_SANDBOX_OFF;
+		else {
+			util_errf(err, errsz, "sandbox: must be on, log or off");
+			return 0;
+		}
+#ifndef HAVE_SECCOMP
+		if (cf->sandbox != CONF_SANDBOX_OFF) {
+			util_errf(err, errsz, "sandbox: this build has no "
+			    "seccomp allow-list (configure found no libseccomp, "
+			    "Debian package libseccomp-dev): rebuild with it, or "
+			    "set sandbox = off");
+			return 0;
+		}
+#endif
 	}
 	return 1;
 }

@@ -42,6 +42,7 @@ enum ckey {
 	K_SYNC_LEASE,
 	K_WEBHOOK_DEBOUNCE,
 	K_WEBHOOK_MAX_WAIT,
+	K_SANDBOX,
 	K__MAX
 };
 

@@ -66,6 +66,7 @@ const char *const conf_keys[K__MAX + 1] = {
 	"sync_lease",
 	"webhook_debounce",
 	"webhook_max_wait",
+	"sandbox",
 	NULL
 };
 

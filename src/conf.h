@@ -27,6 +27,14 @@ enum log_level {
 	LOG_LEVEL__MAX
 };
 
+/* The sandbox key (sandbox.c): on (the default), log, off. */
+enum conf_sandbox {
+	CONF_SANDBOX_ON,	/* forbidden calls kill the process */
+	CONF_SANDBOX_LOG,	/* forbidden calls are logged and fail */
+	CONF_SANDBOX_OFF,	/* no-new-privileges only */
+	CONF_SANDBOX__MAX
+};
+
 /* One AES-256-GCM master key and its id (derived from the key). */
 struct conf_key {
 	char		 id[CONF_KIDLEN + 1];
@@ -68,6 +76,7 @@ struct conf {
 					   Stripe event before its job */
 	long		 webhook_max_wait; /* seconds a job waits at most
 					   after its first event */
+	enum conf_sandbox sandbox;	/* after start-up (sandbox.c) */
 };
 
 /*

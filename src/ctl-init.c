@@ -131,6 +131,11 @@ static const struct {
 	{ "sync_lease", "90",
 	  "Seconds a job runner holds a run without a sign of life; then\n"
 	  "# another runner takes it over." },
+	{ "sandbox", "on",
+	  "After start-up the workers and stripe-syncd may make only the\n"
+	  "# system calls they need and write only in the database directory:\n"
+	  "# on (a forbidden call kills the process), log (it is logged and\n"
+	  "# fails), off.  See stripe-sync.conf(5)." },
 	{ "allow_root", "no",
 	  "yes lets the workers and stripe-syncd run as root: only for a\n"
 	  "# container that has no other user." },

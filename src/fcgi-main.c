@@ -34,6 +34,7 @@
 #include "http.h"
 #include "log.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "util.h"
 #include "valid.h"
 
@@ -298,6 +299,15 @@ serve(const struct conf *cf, int ready_fd)
 	app.db = db;
 	FCGX_Init();
 	FCGX_InitRequest(&r, 0, 0);
+	/* Everything a request needs is open: from here on, only the
+	 * system calls and files of sandbox.c. */
+	if (!sandbox_enter(cf, "stripe-sync.fcgi", SANDBOX_WORKER, err,
+	    sizeof(err))) {
+		log_error("refusing to serve: %s", err);
+		free(body);
+		db_close(db);
+		return 1;
+	}
 	log_info("worker ready (database %s, journal %s)", cf->db_path,
 	    db_journal_mode());
 	if (ready_fd != -1) {
@@ -514,8 +524,16 @@ main(int argc, char *argv[])
 			log_warn("the database cannot be served yet; the "
 			    "workers will retry: %s", err);
 		db_close(db);
-		rc = no_listen_socket() ? 1 : supervise(&cf, cfpath,
-		    must_exist, (int)workers, supervised_worker);
+		if (no_listen_socket())
+			rc = 1;
+		else if (!sandbox_enter(&cf, "stripe-sync.fcgi",
+		    SANDBOX_SUPERVISOR, err, sizeof(err))) {
+			log_error("refusing to serve: %s", err);
+			fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
+			rc = 1;
+		} else
+			rc = supervise(&cf, cfpath, must_exist, (int)workers,
+			    supervised_worker);
 	}
 
 	curl_global_cleanup();

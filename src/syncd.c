@@ -31,6 +31,7 @@
 #include "db.h"
 #include "log.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "stripe.h"
 #include "sync.h"
 #include "util.h"
@@ -384,6 +385,13 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
+	/* The database and the log are open: from here on, only the system
+	 * calls and files of sandbox.c. */
+	if (!sandbox_enter(&cf, PROGNAME, SANDBOX_RUNNER, err, sizeof(err))) {
+		log_error("%s", err);
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
+		goto out;
+	}
 	log_info("%s ready: running sync runs", PROGNAME);
 	rc = serve(&cf, &db, path, must_exist, &d);
 	log_info("%s stopping", PROGNAME);

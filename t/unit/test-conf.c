@@ -999,7 +999,7 @@ test_conf_keys(void)
 		"cloud_connect_timeout", "cloud_timeout",
 		"stripe_connect_timeout", "stripe_timeout", "stripe_rate",
 		"sync_patience", "sync_confirm_timeout", "sync_lease",
-		"webhook_debounce", "webhook_max_wait", NULL
+		"webhook_debounce", "webhook_max_wait", "sandbox", NULL
 	};
 	struct conf	 cf;
 	char		 name[64], err[512];
