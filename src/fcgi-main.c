@@ -295,12 +295,14 @@ serve(const struct conf *cf, int ready_fd)
 	 * until nginx gives up): every request gets 503 DATABASE_UNAVAILABLE
 	 * at once, and the file is tried again at most every DB_RETRY_MS
 	 * until it opens.  A schema we do not speak, a file that is no
-	 * database, or no socket (a start by hand) still refuse and exit.
+	 * database, or no socket (a start by hand) still refuse and exit;
+	 * so does the new worker of a reload (ready_fd): its refusal stops
+	 * the roll, and the old workers keep serving the old configuration.
 	 */
 	if ((db = db_connect(cf->db_path, DB_SERVE, &fault, err,
 	    sizeof(err))) == NULL) {
 		if (fault == DB_FAULT_SCHEMA || fault == DB_FAULT_ERROR ||
-		    !listening()) {
+		    ready_fd != -1 || !listening()) {
 			log_error("refusing to serve: %s", err);
 			fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
 			return fault_exit(fault);
