@@ -78,38 +78,14 @@ test_expect_success 'stripe-syncd refuses it too, with the same status' '
 	test_grep "cannot write" err
 '
 
-# health_until STATUS: ask /api/health until it answers STATUS (a worker
-# without its database tries the file again every 250 ms).
-health_until() {
-	_n=0
-	while :; do
-		fcgi_req GET /api/health || return 1
-		[ "$HTTP_STATUS" = "$1" ] && return 0
-		_n=$((_n + 1)); [ $_n -lt 300 ] || { echo "health never $1:"; cat resp.head resp.body; return 1; }
-		sleep 0.05
-	done
-}
-
-# A worker with a socket but no database it can open answers every
-# request 503 DATABASE_UNAVAILABLE at once (the socket is never left to
-# nobody), and takes the database as soon as it opens again.
-test_expect_success_here 'a pool started on a read-only database answers 503 and heals once it is writable' '
+test_expect_success_here 'a pool started on a read-only database heals once it is writable' '
 	chmod 400 "$DB" &&
 	start_pool &&
 	wait_log 1 "the workers will retry" &&
-	wait_log 2 "answering 503 until the database can be opened: .*cannot write" &&
-	fcgi_req GET /api/health && expect_error 503 DATABASE_UNAVAILABLE &&
-	install_event ev.json instapp_A && fcgi_req POST "$CB" ev.json &&
-	expect_error 503 DATABASE_UNAVAILABLE &&
+	wait_log 4 "refusing to serve: .*cannot write" &&
+	test_grep ! "worker ready" "$LOG" &&
 	chmod 600 "$DB" &&
-	health_until 200 &&
-	# Both workers take the file again (each on a request of its own),
-	# so that the later tests find two workers on this file.
-	n=0 && while [ "$(grep -c "the database opens again: serving" "$LOG")" -lt 2 ]; do
-		n=$((n + 1)); [ $n -lt 500 ] || { echo "a worker did not take the file again"; false; } || break
-		fcgi_req GET /api/health && expect_status 200 || break
-	done &&
-	test "$(grep -c "the database opens again: serving" "$LOG")" = 2 &&
+	wait_log 2 "worker ready" &&
 	fcgi_req GET /api/health && expect_status 200 &&
 	install_event ev.json instapp_A && fcgi_req POST "$CB" ev.json && expect_status 200 &&
 	test "$(wsql "SELECT status FROM installs WHERE installed_app_id = '\''instapp_A'\''")" = active
@@ -159,16 +135,15 @@ test_expect_success_here 'a backup renamed into place: each old worker answers 5
 	test "$(wsql "PRAGMA integrity_check")" = ok
 '
 
-test_expect_success_here 'a deleted database: 503 at once, from the old workers and their successors, then healed by migrate' '
+test_expect_success_here 'a deleted database: 503, then the workers wait for migrate and heal' '
 	ready=$(grep -c "worker ready" "$LOG") &&
 	rm -f "$DB" &&
 	fcgi_req GET /api/health && expect_error 503 DATABASE_MOVED &&
-	fcgi_req GET /api/health && expect_status 503 &&
-	wait_log $((ready + 2)) "worker ready" &&
-	wait_log 1 "answering 503 until the database can be opened: .*does not exist" &&
-	fcgi_req GET /api/health && expect_error 503 DATABASE_UNAVAILABLE &&
+	fcgi_req GET /api/health && expect_error 503 DATABASE_MOVED &&
+	wait_log 1 "refusing to serve: .*does not exist" &&
 	as_worker stripe-syncctl --config "$CONF" migrate >/dev/null &&
-	health_until 200 &&
+	wait_log $((ready + 2)) "worker ready" &&
+	fcgi_req GET /api/health && expect_status 200 &&
 	install_event ev.json instapp_D && fcgi_req POST "$CB" ev.json && expect_status 200
 '
 
