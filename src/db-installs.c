@@ -519,9 +519,6 @@ db_install_key(struct db *db, const struct conf *cf, const char *id,
     char **key)
 {
 	struct icached	*e;
-	unsigned char	*pt;
-	size_t		 ptlen;
-	char		 aad[DB_AADMAX];
 	int		 usable;
 
 	/* From the cache (see db_install_get()) when it holds the row. */
@@ -529,18 +526,8 @@ db_install_key(struct db *db, const struct conf *cf, const char *id,
 		*key = NULL;
 		if (e->sealed == NULL)
 			return 0;
-		db_install_key_aad(id, aad, sizeof(aad));
-		if (strlen(aad) >= sizeof(aad) - 1 ||
-		    !crypto_open(cf, e->kid, aad, e->sealed, e->sealedlen,
-		    &pt, &ptlen))
-			return -1;
-		if (memchr(pt, '\0', ptlen) != NULL) {
-			crypto_wipe(pt, ptlen);
-			free(pt);
-			return -1;
-		}
-		*key = (char *)pt;
-		return 1;
+		return db_sealed_string_stored(cf, SEALED_INSTALL_API_KEY, id,
+		    e->kid, e->sealed, e->sealedlen, key);
 	}
 	return db_sealed_string(db, cf, SEALED_INSTALL_API_KEY, id, key);
 }

@@ -138,5 +138,13 @@ int		 db_sealed_open(struct db *db, const struct conf *cf,
  * no NUL, and must be crypto_wipe()d and freed.  -1, 0 or 1 as above. */
 int		 db_sealed_string(struct db *db, const struct conf *cf,
 		    enum sealed_id which, const char *id, char **out);
+/*
+ * The same for a value as stored (blob of n bytes, sealed under key id
+ * kid), read earlier (db-installs.c's cache).  1, or -1 if it does not
+ * open or holds a NUL byte.
+ */
+int		 db_sealed_string_stored(const struct conf *cf,
+		    enum sealed_id which, const char *id, const char *kid,
+		    const unsigned char *blob, size_t n, char **out);
 
 #endif

@@ -373,8 +373,21 @@ db_sealed_counts(struct db *db, struct kid_count *out, size_t max,
 	return 1;
 }
 
-/* See db-int.h.  The opened value must hold no NUL byte: callers use it
- * as a string. */
+/* The opened value pt as a string in *out: it must hold no NUL byte.
+ * 1, or -1 (pt wiped and freed). */
+static int
+sealed_as_string(unsigned char *pt, size_t ptlen, char **out)
+{
+	if (memchr(pt, '\0', ptlen) != NULL) {
+		crypto_wipe(pt, ptlen);
+		free(pt);
+		return -1;
+	}
+	*out = (char *)pt;
+	return 1;
+}
+
+/* See db-int.h. */
 int
 db_sealed_string(struct db *db, const struct conf *cf, enum sealed_id which,
     const char *id, char **out)
@@ -388,11 +401,22 @@ db_sealed_string(struct db *db, const struct conf *cf, enum sealed_id which,
 	rc = db_sealed_open(db, cf, which, id, &pt, &ptlen, kid);
 	if (rc <= 0)
 		return rc < 0 ? -1 : 0;
-	if (memchr(pt, '\0', ptlen) != NULL) {
-		crypto_wipe(pt, ptlen);
-		free(pt);
+	return sealed_as_string(pt, ptlen, out);
+}
+
+/* See db-int.h. */
+int
+db_sealed_string_stored(const struct conf *cf, enum sealed_id which,
+    const char *id, const char *kid, const unsigned char *blob, size_t n,
+    char **out)
+{
+	unsigned char	*pt;
+	size_t		 ptlen;
+	char		 aad[DB_AADMAX];
+
+	*out = NULL;
+	if (!sealed_aad(&sealed_cols[which], id, aad) ||
+	    !crypto_open(cf, kid, aad, blob, n, &pt, &ptlen))
 		return -1;
-	}
-	*out = (char *)pt;
-	return 1;
+	return sealed_as_string(pt, ptlen, out);
 }

@@ -369,6 +369,7 @@ db_queue(struct db *db, short type)
 	struct itimerval	 it, off;
 	struct sigaction	 sa, old;
 	double			 end;
+	long long		 us;
 	int			 rc;
 
 	memset(&fl, 0, sizeof(fl));
@@ -406,11 +407,17 @@ db_queue(struct db *db, short type)
 			rc = -1;
 			break;
 		}
+		/* Whole microseconds, at least one, split so that tv_usec
+		 * stays below a second (setitimer refuses it otherwise, and
+		 * the wait would have no end). */
+		us = (long long)(left * 1000) + 1;
 		memset(&it, 0, sizeof(it));
-		it.it_value.tv_sec = (time_t)(left / 1000);
-		it.it_value.tv_usec = (suseconds_t)((left -
-		    (double)it.it_value.tv_sec * 1000) * 1000) + 1;
-		(void)setitimer(ITIMER_REAL, &it, NULL);
+		it.it_value.tv_sec = (time_t)(us / 1000000);
+		it.it_value.tv_usec = (suseconds_t)(us % 1000000);
+		if (setitimer(ITIMER_REAL, &it, NULL) == -1) {
+			rc = -1;
+			break;
+		}
 		rc = fcntl(db->qfd, F_OFD_SETLKW, &fl);
 		(void)setitimer(ITIMER_REAL, &off, NULL);
 		if (rc == 0 || errno != EINTR)

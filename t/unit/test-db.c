@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -694,6 +695,23 @@ test_writer_queue(void)
 		unlink(mark);
 		waitpid(pid, &st, 0);
 		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "busy: child ok");
+	}
+
+	/* A writer that holds its place longer than the 5 s bound: the
+	 * wait gives up, says why, holds nothing, and the next begin after
+	 * the writer is gone succeeds. */
+	pid = hold_writer(t.db, 1, 7000);
+	if (ok(pid > 0, "queue: a child holds a queued write for 7 s")) {
+		ok(!db_begin(db), "queue: begin gives up after 5 s");
+		ok(strstr(db_errmsg(db), "locked") != NULL,
+		    "queue: and says the database is locked (%s)",
+		    db_errmsg(db));
+		ok(sqlite3_get_autocommit(last_conn) != 0,
+		    "queue: no transaction left open");
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		ok(db_begin(db), "queue: begin once the child is gone");
+		db_rollback(db);
 	}
 	db_close(db);
 	tdir_rm(&t);
