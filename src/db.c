@@ -509,6 +509,19 @@ db_writable(const char *path, const char **what)
 		*what = "its directory (where the journal is written)";
 		return 0;
 	}
+	/*
+	 * A journal left by a write that was cut short must be rolled back
+	 * before anyone can read; SQLite gives a new journal the mode the
+	 * file had then, so a file made read-only under a running writer can
+	 * leave one (say 0400) that keeps every process out once the file is
+	 * writable again, with no better word than "unable to open".
+	 */
+	if (snprintf(dir, sizeof(dir), "%s-journal", path) < (int)sizeof(dir) &&
+	    access(dir, W_OK) == -1 && errno != ENOENT) {
+		*what = "its journal (left by a write that was cut short: give "
+		    "it the file's owner and mode)";
+		return 0;
+	}
 	return 1;
 }
 
@@ -533,7 +546,7 @@ db_connect(const char *path, enum db_mode mode, enum db_fault *fault,
 	struct db	*db;
 	struct stat	 st;
 	const char	*what = "the file";
-	int		 v, rc;
+	int		 v, rc, writable;
 
 	if (fault != NULL)
 		*fault = DB_FAULT_NONE;
@@ -557,33 +570,33 @@ db_connect(const char *path, enum db_mode mode, enum db_fault *fault,
 	 * DB_MIGRATE has just created it with the right mode. */
 	rc = sqlite3_open_v2(path, &db->h,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		if (access(path, F_OK) == -1) {
-			util_errf(err, errsz, "database %s does not exist: "
-			    "run 'stripe-syncctl migrate'", path);
-			return db_refuse(db, DB_FAULT_MISSING, fault);
-		}
+	if (rc != SQLITE_OK && access(path, F_OK) == -1) {
+		util_errf(err, errsz, "database %s does not exist: "
+		    "run 'stripe-syncctl migrate'", path);
+		return db_refuse(db, DB_FAULT_MISSING, fault);
+	}
+	writable = db_writable(path, &what);
+	if (rc != SQLITE_OK && writable) {
 		util_errf(err, errsz, "database %s: %s", path,
 		    db->h != NULL ? sqlite3_errmsg(db->h) :
 		    sqlite3_errstr(rc));
 		return db_refuse(db, DB_FAULT_ERROR, fault);
 	}
-	(void)sqlite3_extended_result_codes(db->h, 1);
 
 	/*
 	 * SQLITE_OPEN_READWRITE quietly opens read-only a file we may not
 	 * write, and a worker would then answer every write with 503 until
-	 * restarted, even once the fault is mended.  Refuse instead, so
-	 * that the supervisor retries with a fresh process.
+	 * restarted, even once the fault is mended.  Refuse instead, and
+	 * say what to mend: the caller tries again with a new connection.
 	 */
-	if (sqlite3_db_readonly(db->h, "main") != 0 ||
-	    !db_writable(path, &what)) {
+	if (!writable || sqlite3_db_readonly(db->h, "main") != 0) {
 		util_errf(err, errsz, "database %s: this process (uid %ld) "
 		    "cannot write %s: check the owner and mode of the file "
 		    "and its directory (the workers' user must own both)",
 		    path, (long)geteuid(), what);
 		return db_refuse(db, DB_FAULT_READONLY, fault);
 	}
+	(void)sqlite3_extended_result_codes(db->h, 1);
 	if (stat(path, &st) == -1) {
 		util_errf(err, errsz, "database %s: %s", path,
 		    strerror(errno));

@@ -44,6 +44,9 @@
 #define EXIT_DB_FAULT	6	/* database unwritable, moved or replaced:
 				   worth retrying with a new process */
 
+/* How often a worker without its database tries the file again. */
+#define DB_RETRY_MS	250
+
 /* The exit status for a database this process cannot serve. */
 static int
 fault_exit(enum db_fault f)
@@ -121,13 +124,20 @@ stop_signals(sigset_t *set)
  * socket units hand it to us?  Then there is nothing to serve: say so
  * (returns 1) rather than fail in accept(2) again and again.
  */
+/* Is standard input a listening socket?  Says nothing. */
 static int
-no_listen_socket(void)
+listening(void)
 {
 	int		 on = 0;
 	socklen_t	 len = sizeof(on);
 
-	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+static int
+no_listen_socket(void)
+{
+	if (listening())
 		return 0;
 	log_error("standard input is not a listening socket: start "
 	    "stripe-sync.fcgi with spawn-fcgi or a systemd socket unit");
@@ -269,20 +279,39 @@ serve(const struct conf *cf, int ready_fd)
 	struct resp	 rs;
 	const struct route *route;
 	const char	*method;
-	char		 err[512], path[2048];
+	char		 err[512], lasterr[512] = "", path[2048];
 	char		*body;
-	double		 t0;
+	double		 t0, retry_at = 0;
 	struct pollfd	 lfd;
 	sigset_t	 stopset, waitmask;
 	size_t		 nread;
 	enum db_fault	 fault;
-	int		 rc, ret = 0, incomplete, moved;
+	int		 rc, ret = 0, incomplete, moved, quit = 0;
 
+	/*
+	 * A database that is missing, unwritable or replaced may come back
+	 * (migrate, a restore, a mended mode).  With a socket to serve, we
+	 * do not leave it to nobody (requests would wait in its backlog
+	 * until nginx gives up): every request gets 503 DATABASE_UNAVAILABLE
+	 * at once, and the file is tried again at most every DB_RETRY_MS
+	 * until it opens.  At start, a schema we do not speak, a file that
+	 * is no database, or no socket (a start by hand) still refuse and
+	 * exit; so does the new worker of a reload (ready_fd): its refusal
+	 * stops the roll, and the old workers keep serving the old
+	 * configuration.  Once serving 503, only a schema we do not speak
+	 * ends the worker: any other reason is tried again.
+	 */
 	if ((db = db_connect(cf->db_path, DB_SERVE, &fault, err,
 	    sizeof(err))) == NULL) {
-		log_error("refusing to serve: %s", err);
-		fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
-		return fault_exit(fault);
+		if (fault == DB_FAULT_SCHEMA || fault == DB_FAULT_ERROR ||
+		    ready_fd != -1 || !listening()) {
+			log_error("refusing to serve: %s", err);
+			fprintf(stderr, "stripe-sync.fcgi: %s\n", err);
+			return fault_exit(fault);
+		}
+		log_warn("answering 503 until the database can be opened: %s",
+		    err);
+		retry_at = util_monotonic_ms() + DB_RETRY_MS;
 	}
 	if (no_listen_socket()) {
 		db_close(db);
@@ -382,7 +411,35 @@ serve(const struct conf *cf, int ready_fd)
 		 * answer 503 and make way for a worker that opens the current
 		 * file.  One stat(2) per request.
 		 */
-		if ((moved = db_moved(db)) != 0) {
+		if (db == NULL && t0 >= retry_at) {
+			if ((db = db_connect(cf->db_path, DB_SERVE, &fault,
+			    err, sizeof(err))) != NULL) {
+				app.db = db;
+				log_info("the database opens again: serving");
+			} else if (fault == DB_FAULT_SCHEMA) {
+				/* As at start, once this request has its 503. */
+				log_error("refusing to serve: %s", err);
+				quit = fault_exit(fault);
+			} else {
+				/* Anything else may pass (a hot journal left
+				 * by a killed writer under a read-only
+				 * directory, a lock held while the file comes
+				 * back): said once per new reason. */
+				if (strcmp(err, lasterr) != 0) {
+					log_warn("still answering 503: %s", err);
+					snprintf(lasterr, sizeof(lasterr), "%s",
+					    err);
+				}
+				retry_at = t0 + DB_RETRY_MS;
+			}
+		}
+		moved = 0;
+		if (db == NULL) {
+			memset(&rs, 0, sizeof(rs));
+			rs.route = "any";
+			resp_error(&rs, 503, "DATABASE_UNAVAILABLE", NULL,
+			    "the database cannot be opened; retry in a moment");
+		} else if ((moved = db_moved(db)) != 0) {
 			memset(&rs, 0, sizeof(rs));
 			rs.route = "any";
 			resp_error(&rs, 503, "DATABASE_MOVED", NULL,
@@ -409,6 +466,10 @@ serve(const struct conf *cf, int ready_fd)
 		/* The body may have held an api key. */
 		crypto_wipe(body, nread);
 		FCGX_Finish_r(&r);
+		if (quit != 0) {
+			ret = quit;
+			break;
+		}
 		if (moved) {
 			log_error("the database file %s was deleted or "
 			    "replaced since this worker opened it: exiting "

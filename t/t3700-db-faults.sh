@@ -71,6 +71,16 @@ test_expect_success 'and one whose directory it cannot write (the journal goes t
 	test_grep "cannot write its directory" err
 '
 
+# SQLite gives a journal the mode the file has when the journal is made:
+# a file made read-only under a running writer can leave a 0400 journal
+# behind, which keeps everyone out once the file is writable again.
+test_expect_success 'and one whose journal it cannot write, naming the journal' '
+	as_worker touch "$DB-journal" && chmod 400 "$DB-journal" &&
+	test_when_finished "rm -f \"$DB-journal\"" &&
+	test_exit_code 6 as_worker stripe-sync.fcgi --config "$CONF" </dev/null 2>err &&
+	test_grep "cannot write its journal" err
+'
+
 test_expect_success 'stripe-syncd refuses it too, with the same status' '
 	chmod 400 "$DB" &&
 	test_when_finished "chmod 600 \"$DB\"" &&
@@ -78,14 +88,38 @@ test_expect_success 'stripe-syncd refuses it too, with the same status' '
 	test_grep "cannot write" err
 '
 
-test_expect_success_here 'a pool started on a read-only database heals once it is writable' '
+# health_until STATUS: ask /api/health until it answers STATUS (a worker
+# without its database tries the file again every 250 ms).
+health_until() {
+	_n=0
+	while :; do
+		fcgi_req GET /api/health || return 1
+		[ "$HTTP_STATUS" = "$1" ] && return 0
+		_n=$((_n + 1)); [ $_n -lt 300 ] || { echo "health never $1:"; cat resp.head resp.body; return 1; }
+		sleep 0.05
+	done
+}
+
+# A worker with a socket but no database it can open answers every
+# request 503 DATABASE_UNAVAILABLE at once (the socket is never left to
+# nobody), and takes the database as soon as it opens again.
+test_expect_success_here 'a pool started on a read-only database answers 503 and heals once it is writable' '
 	chmod 400 "$DB" &&
 	start_pool &&
 	wait_log 1 "the workers will retry" &&
-	wait_log 4 "refusing to serve: .*cannot write" &&
-	test_grep ! "worker ready" "$LOG" &&
+	wait_log 2 "answering 503 until the database can be opened: .*cannot write" &&
+	fcgi_req GET /api/health && expect_error 503 DATABASE_UNAVAILABLE &&
+	install_event ev.json instapp_A && fcgi_req POST "$CB" ev.json &&
+	expect_error 503 DATABASE_UNAVAILABLE &&
 	chmod 600 "$DB" &&
-	wait_log 2 "worker ready" &&
+	health_until 200 &&
+	# Both workers take the file again (each on a request of its own),
+	# so that the later tests find two workers on this file.
+	n=0 && while [ "$(grep -c "the database opens again: serving" "$LOG")" -lt 2 ]; do
+		n=$((n + 1)); [ $n -lt 500 ] || { echo "a worker did not take the file again"; false; } || break
+		fcgi_req GET /api/health && expect_status 200 || break
+	done &&
+	test "$(grep -c "the database opens again: serving" "$LOG")" = 2 &&
 	fcgi_req GET /api/health && expect_status 200 &&
 	install_event ev.json instapp_A && fcgi_req POST "$CB" ev.json && expect_status 200 &&
 	test "$(wsql "SELECT status FROM installs WHERE installed_app_id = '\''instapp_A'\''")" = active
@@ -135,15 +169,16 @@ test_expect_success_here 'a backup renamed into place: each old worker answers 5
 	test "$(wsql "PRAGMA integrity_check")" = ok
 '
 
-test_expect_success_here 'a deleted database: 503, then the workers wait for migrate and heal' '
+test_expect_success_here 'a deleted database: 503 at once, from the old workers and their successors, then healed by migrate' '
 	ready=$(grep -c "worker ready" "$LOG") &&
 	rm -f "$DB" &&
 	fcgi_req GET /api/health && expect_error 503 DATABASE_MOVED &&
-	fcgi_req GET /api/health && expect_error 503 DATABASE_MOVED &&
-	wait_log 1 "refusing to serve: .*does not exist" &&
-	as_worker stripe-syncctl --config "$CONF" migrate >/dev/null &&
+	fcgi_req GET /api/health && expect_status 503 &&
 	wait_log $((ready + 2)) "worker ready" &&
-	fcgi_req GET /api/health && expect_status 200 &&
+	wait_log 1 "answering 503 until the database can be opened: .*does not exist" &&
+	fcgi_req GET /api/health && expect_error 503 DATABASE_UNAVAILABLE &&
+	as_worker stripe-syncctl --config "$CONF" migrate >/dev/null &&
+	health_until 200 &&
 	install_event ev.json instapp_D && fcgi_req POST "$CB" ev.json && expect_status 200
 '
 

@@ -135,16 +135,18 @@ fill() {
 	# A phase that fails half way must not leave the topper running (it
 	# would keep the disk full for the other phases and the test alive).
 	test_at_exit "kill $TOPPER 2>/dev/null"
-	test "$(df --output=avail "$D/data" | tail -n 1 | tr -d " ")" = 0
+	# A journal deleted after a commit gives room back for a moment,
+	# until the topper takes it: full within a second or so.
+	_n=0
+	while [ "$(df --output=avail "$D/data" | tail -n 1 | tr -d " ")" != 0 ]; do
+		_n=$((_n + 1)); [ $_n -lt 100 ] || return 1; sleep 0.01
+	done
 }
 unfill() {
 	touch "$TRASH/unfill" && wait "$TOPPER" && rm -f "$D/data/filler" "$TRASH/unfill"
 }
 
-# The disk-full phase is left out of sanitizer builds, where it once
-# failed and left the disk full for the phases after it (to look into:
-# the plain build passes it).
-if [ -n "$TMPFS" ] && [ "${SANITIZERS:-no}" != yes ]; then
+if [ -n "$TMPFS" ]; then
 test_expect_success_here 'the disk full under load: 503 DATABASE_UNAVAILABLE, and writes again once there is room' '
 	{ fault full "fill" "unfill" || { unfill; false; }; } &&
 	during full > d.json && cat d.json &&
@@ -161,12 +163,15 @@ test_expect_success 'the disk full: no worker exited for it (only the killed one
 	test "$(grep -c "exited with status" "$LOG" || true)" = "$EXITS"
 '
 else
-	skip_test 'the disk full under load' "needs root to mount a small tmpfs (or the mount failed), and is left out of sanitizer builds"
+	skip_test 'the disk full under load' "needs root to mount a small tmpfs (or the mount failed)"
 fi
 
 test_expect_success_here 'the database read-only under load: 503 DATABASE_UNAVAILABLE, then writes again, same pool' '
-	fault ro "chmod 400 \"$DB\" && chmod 500 \"$D/data\"" \
-		"chmod 700 \"$D/data\" && chmod 600 \"$DB\"" &&
+	# The directory is closed first and opened last: a journal made
+	# while the file is 0400 and the directory open would be 0400 too
+	# (SQLite copies the mode), and would keep everyone out after (t3700).
+	fault ro "chmod 500 \"$D/data\" && chmod 400 \"$DB\"" \
+		"chmod 600 \"$DB\" && chmod 700 \"$D/data\"" &&
 	during ro > d.json && cat d.json &&
 	test "$(jq ".unavailable.DATABASE_UNAVAILABLE // 0" d.json)" -ge 20 &&
 	test "$(jq .acked_by_to d.json)" = 0 &&
@@ -176,10 +181,10 @@ test_expect_success 'read-only: no corruption, acknowledged events there, none h
 	verify_phase ro &&
 	test "$(jq .problem_count ro.verify)" = 0
 '
-test_expect_success 'read-only: the workers serving when it came stayed; only new ones refused it (status 6)' '
+test_expect_success 'read-only: no worker exited for it (the new ones answered 503 until it mended)' '
 	moments ro &&
 	grep "exited with status" "$LOG" | tail -n +$((EXITS + 1)) > exits &&
-	test_grep ! "exited with status [^6]" exits
+	test_grep ! "exited with status" exits
 '
 
 # A backup taken under load, renamed into place a moment later: what was
@@ -200,11 +205,17 @@ test_expect_success 'replaced: no corruption; acknowledged before the backup or 
 	test "$(jq .problem_count ro.verify)" = 0
 '
 
-test_expect_success_here 'the database deleted under load: 503 DATABASE_MOVED, then served again once migrate makes it anew' '
+test_expect_success_here 'the database deleted under load: 503 DATABASE_MOVED or DATABASE_UNAVAILABLE at once, then served again once migrate makes it anew' '
 	fault del "rm -f \"$DB\" \"$DB-journal\"" \
 		"as_worker stripe-syncctl --config \"$CONF\" migrate >/dev/null" &&
 	moments del && window del "$T0" "$T2" > d.json && cat d.json &&
-	test "$(jq ".unavailable.DATABASE_MOVED // 0" d.json)" -ge 1 &&
+	# From the workers that had the old file (MOVED), or from those
+	# started since, which wait for a database to open (UNAVAILABLE).
+	test "$(jq "(.unavailable.DATABASE_MOVED // 0) + (.unavailable.DATABASE_UNAVAILABLE // 0)" d.json)" -ge 1 &&
+	# The workers started while there is no file answer at once (not
+	# left to the backlog until the web server gives up).
+	during del > d.json && cat d.json &&
+	test "$(jq ".unavailable.DATABASE_UNAVAILABLE // 0" d.json)" -ge 20 &&
 	window del "$((T1 + 50))" "$T2" > d.json && cat d.json &&
 	test "$(jq .acked_by_to d.json)" = 0 &&
 	after del > a.json && cat a.json && test "$(jq ".ok + .dup" a.json)" -ge 20
