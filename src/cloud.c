@@ -302,7 +302,7 @@ cloud_do(struct cloud *c, struct db *db, const struct conf *cf,
 		return fail(e, 500, "INTERNAL", "could not build the URL "
 		    "for Blnk Cloud");
 	if ((rc = db_install_key(db, cf, install_id, &key)) <= 0) {
-		curl_free(url);
+		free(url);
 		if (rc == 0)
 			return fail(e, 403, "APP_UNINSTALLED", "this install "
 			    "holds no key: the app was uninstalled");
@@ -321,7 +321,7 @@ cloud_do(struct cloud *c, struct db *db, const struct conf *cf,
 		if (text == NULL) {
 			crypto_wipe(key, strlen(key));
 			free(key);
-			curl_free(url);
+			free(url);
 			return fail(e, 500, "INTERNAL", "out of memory");
 		}
 		req.body = text;
@@ -330,7 +330,7 @@ cloud_do(struct cloud *c, struct db *db, const struct conf *cf,
 	httpc_do(c->h, &req, &r);
 	crypto_wipe(key, strlen(key));
 	free(key);
-	curl_free(url);
+	free(url);
 	ok = outcome(&r, out, e);
 	if (!ok)
 		log_warn("cloud: %s call failed: %s (HTTP %ld, %d attempts%s%s)",

@@ -76,7 +76,7 @@ int		 cloud_do(struct cloud *c, struct db *db, const struct conf *cf,
 long		 cloud_connects(const struct cloud *c);
 
 /*
- * The URL of a call, for tests: allocated (free with curl_free()), or
+ * The URL of a call, for tests: allocated (free with free()), or
  * NULL if a segment or the base is not acceptable.
  */
 char		*cloud_url(const char *base, const struct cloud_call *call,

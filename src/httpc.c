@@ -440,44 +440,111 @@ seg_ok(const char *s)
 	    strcmp(s, "..") != 0;
 }
 
-/* Append "/" and segment s, escaped, to *path.  Returns 1, or 0 if s is
- * not a segment we send or memory ran out. */
-static int
-path_add(char **path, const char *s)
-{
-	char	*esc, *np;
-	size_t	 n;
+/*
+ * A base URL as every URL on it starts: scheme, authority and path as
+ * libcurl's URL parser has them, the path's trailing slashes, the query
+ * and the fragment dropped.  Parsing it cost more than the rest of a
+ * request's URL, and a process has two bases (Cloud's and Stripe's), so
+ * the last few are kept.
+ */
+#define BASES_KEPT	4
 
-	if (!seg_ok(s) || (esc = curl_easy_escape(NULL, s, 0)) == NULL)
+static struct base {
+	char	*base;		/* as given */
+	char	*prefix;	/* as URLs start; NULL: not a URL */
+} bases[BASES_KEPT];
+static size_t	 bases_next;
+
+/* The prefix of base in *prefix (NULL if base is no URL we can use). */
+static int
+base_prefix(const char *base, const char **prefix)
+{
+	struct base	*b;
+	CURLU		*u;
+	char		*origin = NULL, *bpath = NULL, *p;
+	size_t		 i, olen, plen;
+	int		 ok = 1;
+
+	for (i = 0; i < BASES_KEPT; i++)
+		if (bases[i].base != NULL && strcmp(bases[i].base, base) == 0) {
+			*prefix = bases[i].prefix;
+			return 1;
+		}
+	b = &bases[bases_next];
+	bases_next = (bases_next + 1) % BASES_KEPT;
+	free(b->base);
+	free(b->prefix);
+	b->base = b->prefix = NULL;
+	if ((b->base = strdup(base)) == NULL)
 		return 0;
-	n = strlen(*path) + strlen(esc) + 2;
-	if ((np = realloc(*path, n)) == NULL) {
-		curl_free(esc);
+
+	if ((u = curl_url()) == NULL) {
+		free(b->base);
+		b->base = NULL;
 		return 0;
 	}
-	*path = np;
-	strcat(np, "/");
-	strcat(np, esc);
-	curl_free(esc);
-	return 1;
+	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &bpath, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PATH, "/", 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &origin, 0) == CURLUE_OK) {
+		/* "scheme://authority/" less its slash, then the path. */
+		olen = strlen(origin);
+		if (olen > 0 && origin[olen - 1] == '/')
+			olen--;
+		plen = strlen(bpath);
+		while (plen > 0 && bpath[plen - 1] == '/')
+			plen--;
+		if ((p = malloc(olen + plen + 1)) != NULL) {
+			memcpy(p, origin, olen);
+			memcpy(p + olen, bpath, plen);
+			p[olen + plen] = '\0';
+			b->prefix = p;
+		} else {
+			/* Out of memory: not kept as "no URL". */
+			free(b->base);
+			b->base = NULL;
+			ok = 0;
+		}
+	}
+	curl_free(origin);
+	curl_free(bpath);
+	curl_url_cleanup(u);
+	*prefix = b->prefix;
+	return ok;
 }
 
-/* Append the query pair k=v, both URL-encoded, to u.  1 on success. */
+/* Is c unreserved (RFC 3986 2.3), sent as it is? */
 static int
-query_add(CURLU *u, const char *k, const char *v)
+unreserved(unsigned char c)
 {
-	char	*q;
-	size_t	 n;
-	int	 ok;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
 
-	n = strlen(k) + strlen(v) + 2;
-	if ((q = malloc(n)) == NULL)
-		return 0;
-	snprintf(q, n, "%s=%s", k, v);
-	ok = curl_url_set(u, CURLUPART_QUERY, q,
-	    CURLU_APPENDQUERY | CURLU_URLENCODE) == CURLUE_OK;
-	free(q);
-	return ok;
+/* Append s to the buffer at *out (room checked by the caller), every
+ * byte but the unreserved ones percent-encoded; in a query, a space is
+ * '+' (as libcurl's URL API writes it). */
+static void
+encode(char **out, const char *s, int query)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*c;
+	char			*o = *out;
+
+	for (c = (const unsigned char *)s; *c != '\0'; c++)
+		if (unreserved(*c))
+			*o++ = (char)*c;
+		else if (query && *c == ' ')
+			*o++ = '+';
+		else {
+			*o++ = '%';
+			*o++ = hex[*c >> 4];
+			*o++ = hex[*c & 0xf];
+		}
+	*out = o;
 }
 
 /* See httpc.h. */
@@ -485,40 +552,39 @@ char *
 httpc_url(const char *base, const char *const *segs,
     const char *const *query)
 {
-	CURLU	*u;
-	char	*path = NULL, *bpath = NULL, *url = NULL;
-	size_t	 len, i;
+	const char	*prefix;
+	char		*url, *o;
+	size_t		 n, i;
 
-	if ((u = curl_url()) == NULL)
+	if (!base_prefix(base, &prefix) || prefix == NULL)
 		return NULL;
-	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &bpath, 0) != CURLUE_OK)
-		goto out;
-	/* The base path without its trailing slashes, then each segment
-	 * escaped on its own: an id can never add a segment or a query. */
-	len = strlen(bpath);
-	while (len > 0 && bpath[len - 1] == '/')
-		len--;
-	if ((path = malloc(len + 1)) == NULL)
-		goto out;
-	memcpy(path, bpath, len);
-	path[len] = '\0';
-	for (i = 0; segs != NULL && segs[i] != NULL; i++)
-		if (!path_add(&path, segs[i]))
-			goto out;
-	if (curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK)
-		goto out;
+	/* Each segment escaped on its own: an id can never add a segment
+	 * or a query; every byte takes at most three. */
+	n = strlen(prefix) + 1;
+	for (i = 0; segs != NULL && segs[i] != NULL; i++) {
+		if (!seg_ok(segs[i]))
+			return NULL;
+		n += 1 + 3 * strlen(segs[i]);
+	}
 	for (i = 0; query != NULL && query[i] != NULL &&
 	    query[i + 1] != NULL; i += 2)
-		if (!query_add(u, query[i], query[i + 1]))
-			goto out;
-	if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-		url = NULL;
-out:
-	curl_free(bpath);
-	free(path);
-	curl_url_cleanup(u);
+		n += 2 + 3 * (strlen(query[i]) + strlen(query[i + 1]));
+	if ((url = malloc(n)) == NULL)
+		return NULL;
+	o = url + strlen(prefix);
+	memcpy(url, prefix, (size_t)(o - url));
+	for (i = 0; segs != NULL && segs[i] != NULL; i++) {
+		*o++ = '/';
+		encode(&o, segs[i], 0);
+	}
+	for (i = 0; query != NULL && query[i] != NULL &&
+	    query[i + 1] != NULL; i += 2) {
+		*o++ = i == 0 ? '?' : '&';
+		encode(&o, query[i], 1);
+		*o++ = '=';
+		encode(&o, query[i + 1], 1);
+	}
+	*o = '\0';
 	return url;
 }
 

@@ -95,7 +95,9 @@ void		 httpc_resp_free(struct httpc_resp *resp);
  * The URL base + "/" + each of segs (NULL-terminated, each escaped on its
  * own; an empty, "." or ".." segment is refused) + "?" + the pairs of
  * query (k, v, ..., NULL; each URL-encoded).  Returns an allocated string
- * (free with curl_free()), or NULL.
+ * (free with free()), or NULL.  The base is parsed once (by libcurl's
+ * URL API) and kept: its query and fragment are dropped, and so are its
+ * path's trailing slashes.
  */
 char		*httpc_url(const char *base, const char *const *segs,
 		    const char *const *query);

@@ -332,7 +332,7 @@ stripe_get(struct stripe *s, const char *key, const char *const *segs,
 	pace(s);
 	s->calls++;
 	httpc_do(s->h, &req, &r);
-	curl_free(url);
+	free(url);
 	ok = outcome(&r, out, e);
 	if (!ok)
 		log_warn("stripe: call failed: %s (HTTP %ld, %d attempts%s%s%s%s)",

@@ -2,6 +2,7 @@
  * test-cloud.c: how the Cloud client builds its URLs (cloud_url()), one
  * row per case, named after what it guards against.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -49,6 +50,17 @@ static const struct {
 	{ "the base's own query is dropped", "https://h.example/?k=v",
 	  CLOUD_DATA, { "ledgers", NULL }, { NULL }, "i",
 	  "https://h.example/data/ledgers?instance_id=i" },
+	{ "the base's fragment is dropped too", "https://h.example/c#f",
+	  CLOUD_DATA, { "ledgers", NULL }, { NULL }, "i",
+	  "https://h.example/c/data/ledgers?instance_id=i" },
+	{ "the same base again (kept parsed): the same URL",
+	  "https://h.example/c#f", CLOUD_DATA, { "ledgers", NULL }, { NULL },
+	  "i", "https://h.example/c/data/ledgers?instance_id=i" },
+	{ "a port kept; a space in a value is a plus, UTF-8 escaped",
+	  "http://127.0.0.1:8080/", CLOUD_DATA, { "transactions", NULL },
+	  { "meta_note_eq", "caf\xc3\xa9 au lait", NULL }, "i",
+	  "http://127.0.0.1:8080/data/transactions?instance_id=i"
+	  "&meta_note_eq=caf%c3%a9+au+lait" },
 	{ "dot-dot segment refused", "https://h.example", CLOUD_DATA,
 	  { "..", NULL }, { NULL }, "i", NULL },
 	{ "dot segment refused", "https://h.example", CLOUD_DATA,
@@ -80,7 +92,7 @@ main(void)
 		else
 			is_str(u != NULL ? u : "(refused)", rows[i].want, "%s",
 			    rows[i].name);
-		curl_free(u);
+		free(u);
 	}
 	return done_testing();
 }
