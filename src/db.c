@@ -368,9 +368,11 @@ db_queue(struct db *db, short type)
 	struct flock		 fl;
 	struct itimerval	 it, off;
 	struct sigaction	 sa, old;
+	struct timespec		 zero = { 0, 0 };
+	sigset_t		 alrm, oldmask, pend;
 	double			 end;
 	long long		 us;
-	int			 rc;
+	int			 rc, e;
 
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = type;
@@ -419,11 +421,28 @@ db_queue(struct db *db, short type)
 			break;
 		}
 		rc = fcntl(db->qfd, F_OFD_SETLKW, &fl);
+		e = errno;
 		(void)setitimer(ITIMER_REAL, &off, NULL);
+		errno = e;
 		if (rc == 0 || errno != EINTR)
 			break;
 	}
+	/*
+	 * The timer may have run out just as the lock came, and a signal
+	 * can be delivered late (valgrind does): with the old action (the
+	 * default ends the process) back, that would kill us.  Take any
+	 * such SIGALRM first, with it blocked.
+	 */
+	e = errno;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	(void)sigprocmask(SIG_BLOCK, &alrm, &oldmask);
+	while (sigpending(&pend) == 0 && sigismember(&pend, SIGALRM) == 1 &&
+	    sigtimedwait(&alrm, NULL, &zero) == SIGALRM)
+		continue;
 	(void)sigaction(SIGALRM, &old, NULL);
+	(void)sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	errno = e;
 	if (rc == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			db->msg = "database is locked (another writer held it "

@@ -254,11 +254,22 @@ drained(FCGX_Request *r, const struct req *req, int body_read)
 {
 	const char	*cl;
 
-	if (body_read)
-		return !req->body_too_large && FCGX_GetError(r->in) == 0;
-	cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
-	if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0)
-		return 0;
+	if (body_read) {
+		/* req_body() reads to the end unless the body is too
+		 * large or its length unreadable: then it read nothing. */
+		if (req->body_too_large)
+			return 0;
+	} else {
+		cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+		if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0)
+			return 0;
+		/* A web server that streams a body it did not declare
+		 * (nginx buffers and declares it) could make the read
+		 * below wait for its client: the answer goes out first. */
+		if (req->method == METHOD_POST || req->method == METHOD_PUT ||
+		    req->method == METHOD_PATCH)
+			(void)FCGX_FFlush(r->out);
+	}
 	return FCGX_GetChar(r->in) == EOF && FCGX_GetError(r->in) == 0;
 }
 
@@ -511,6 +522,8 @@ serve(const struct conf *cf, int ready_fd)
 		if (unix_sock && drained(&r, &req, body_read))
 			(void)FCGX_Detach(&r);
 		FCGX_Finish_r(&r);
+		/* A connection kept open (keep_conn) must not stay marked. */
+		(void)FCGX_Attach(&r);
 		if (quit != 0) {
 			ret = quit;
 			break;

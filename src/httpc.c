@@ -463,6 +463,7 @@ base_prefix(const char *base, const char **prefix)
 	CURLU		*u;
 	char		*origin = NULL, *bpath = NULL, *p;
 	size_t		 i, olen, plen;
+	CURLUcode	 uc;
 	int		 ok = 1;
 
 	for (i = 0; i < BASES_KEPT; i++)
@@ -483,8 +484,14 @@ base_prefix(const char *base, const char **prefix)
 		b->base = NULL;
 		return 0;
 	}
-	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PATH, &bpath, 0) == CURLUE_OK &&
+	if ((uc = curl_url_set(u, CURLUPART_URL, base, 0)) != CURLUE_OK) {
+		/* Kept as "no URL" only if it is not one. */
+		if (uc == CURLUE_OUT_OF_MEMORY) {
+			free(b->base);
+			b->base = NULL;
+			ok = 0;
+		}
+	} else if (curl_url_get(u, CURLUPART_PATH, &bpath, 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_PATH, "/", 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
@@ -501,12 +508,13 @@ base_prefix(const char *base, const char **prefix)
 			memcpy(p + olen, bpath, plen);
 			p[olen + plen] = '\0';
 			b->prefix = p;
-		} else {
-			/* Out of memory: not kept as "no URL". */
-			free(b->base);
-			b->base = NULL;
-			ok = 0;
 		}
+	}
+	if (b->base != NULL && b->prefix == NULL && uc == CURLUE_OK) {
+		/* A URL, but memory ran out: not kept as "no URL". */
+		free(b->base);
+		b->base = NULL;
+		ok = 0;
 	}
 	curl_free(origin);
 	curl_free(bpath);

@@ -52,6 +52,12 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 		    g_ ? g_ : "(null)", w_ ? w_ : "(null)");		\
 } while (0)
 
+/* A check that cannot be made here, counted as passed with the reason. */
+#define skip(name, why) do {						\
+	printf("ok %d - %s # SKIP %s\n", ++tap_count, (name), (why));	\
+	fflush(stdout);							\
+} while (0)
+
 #define diag(...) do { printf("# "); printf(__VA_ARGS__); putchar('\n'); } while (0)
 
 static int

@@ -700,6 +700,15 @@ test_writer_queue(void)
 	/* A writer that holds its place longer than the 5 s bound: the
 	 * wait gives up, says why, holds nothing, and the next begin after
 	 * the writer is gone succeeds. */
+	if (getenv("TEST_UNDER_VALGRIND") != NULL) {
+		/* valgrind holds SIGALRM until the fcntl(2) returns: the
+		 * bound cannot work under it (it does natively and under
+		 * ASan, where these run). */
+		skip("queue: begin gives up after 5 s", "under valgrind");
+		db_close(db);
+		tdir_rm(&t);
+		return;
+	}
 	pid = hold_writer(t.db, 1, 7000);
 	if (ok(pid > 0, "queue: a child holds a queued write for 7 s")) {
 		ok(!db_begin(db), "queue: begin gives up after 5 s");
