@@ -115,6 +115,11 @@ async function loaded(p, focused) {
 	await p.t.waitForFunction(() =>
 	    !document.querySelector('#screen [aria-busy="true"]'));
 	if (focused !== false) {
+		/* The heading takes the focus once the screen has drawn,
+		 * which on a busy machine can come a moment after it shows. */
+		await p.t.waitForFunction(() => document.activeElement &&
+		    document.activeElement.tagName === 'H2', null,
+		    { timeout: 5000 }).catch(() => {});
 		const tag = await p.t.evaluate(() => document.activeElement &&
 		    document.activeElement.tagName);
 		check(tag === 'H2', 'the focus is on ' + tag +

@@ -247,6 +247,10 @@ test('a failed delivery is tried again, with a new signature', async () => {
 		await h.waitFor(() => rx.got.length === 2, 5000);
 		const [a, b] = verified(rx.got, ep.secret);
 		assert.equal(a.id, b.id, 'the same event');
+		/* The log has an attempt once its answer is in, a moment
+		 * after the receiver saw it. */
+		await h.waitFor(() => env.sim.webhooks.state().deliveries.length >= 2,
+		    5000);
 		const log = env.sim.webhooks.state().deliveries;
 		assert.deepEqual(log.map((d) => [d.attempt, d.status]),
 		    [[1, 500], [2, 200]]);
