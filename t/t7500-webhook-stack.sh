@@ -6,8 +6,9 @@ test_description='Stripe webhooks through the whole stack: the Stripe simulator 
 
 STACK_ARGS="--stripe-seed t7500-webhook --stripe-count 200"
 
-# stack_sql QUERY: read the stack's database (never written from here).
-stack_sql() { sqlite3 -readonly "$STACK/s/data/stripe-sync.db" "$1"; }
+# stack_sql QUERY: read the stack's database (never written from here),
+# waiting up to 10 s for a writer of the app (it holds the lock a moment).
+stack_sql() { sqlite3 -readonly -cmd ".timeout 10000" "$STACK/s/data/stripe-sync.db" "$1"; }
 
 # hook_post SIGNATURE BODYFILE: a delivery to the install's endpoint
 # through nginx, as Stripe would make it -> hook.json, $HOOK_STATUS.
