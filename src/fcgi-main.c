@@ -9,6 +9,7 @@
  * running more processes: --workers N (the supervisor of
  * fcgi-supervise.c), or systemd instances.
  */
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -68,7 +69,7 @@ static volatile sig_atomic_t stopping;
 /*
  * SIGTERM, SIGINT and SIGQUIT in a worker (and SIGHUP in one that serves
  * alone): finish the request in hand, then leave.  The signals are
- * blocked everywhere but in the ppoll(2) that waits for a connection (see
+ * blocked everywhere but in the wait for a connection (conn_wait(); see
  * serve()), so they never cut short a body read, nor libfcgi between its
  * accept(2) and its first read, where an interrupted select(2) would make
  * it drop the connection.
@@ -305,6 +306,45 @@ write_resp(FCGX_Request *r, const struct req *req, const struct resp *rs)
 }
 
 /*
+ * The wait for a connection.  Every worker waits on the same listening
+ * socket; poll(2) would wake all of them for each connection, and all but
+ * one would then fail in accept(2) and sleep again (on two workers, about
+ * half of all accepts).  An epoll set with EPOLLEXCLUSIVE (Linux 4.5)
+ * wakes one.  Where it is refused, ppoll(2) does the same job less well.
+ */
+static int
+conn_wait_init(void)
+{
+	struct epoll_event	 ev;
+	int			 fd;
+
+	if ((fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (epoll_ctl(fd, EPOLL_CTL_ADD, 0, &ev) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sleep until the listening socket is readable or a signal of those
+ * waitmask lets in arrives (-1, EINTR). */
+static int
+conn_wait(int epfd, const sigset_t *waitmask)
+{
+	struct epoll_event	 ev;
+	struct pollfd		 lfd;
+
+	if (epfd != -1)
+		return epoll_pwait(epfd, &ev, 1, -1, waitmask);
+	lfd.fd = 0;
+	lfd.events = POLLIN;
+	return ppoll(&lfd, 1, NULL, waitmask);
+}
+
+/*
  * One worker: open the database (after any fork), serve requests until
  * told to stop.  Once it is about to accept its first connection it
  * writes one byte to ready_fd and closes it, unless ready_fd is -1.
@@ -323,12 +363,11 @@ serve(const struct conf *cf, int ready_fd)
 	char		 err[512], lasterr[512] = "", path[2048];
 	char		*body;
 	double		 t0, retry_at = 0;
-	struct pollfd	 lfd;
 	sigset_t	 stopset, waitmask;
 	size_t		 nread;
 	enum db_fault	 fault;
 	int		 rc, ret = 0, incomplete, moved, quit = 0;
-	int		 body_read, unix_sock;
+	int		 body_read, unix_sock, epfd;
 
 	/*
 	 * A database that is missing, unwritable or replaced may come back
@@ -390,7 +429,7 @@ serve(const struct conf *cf, int ready_fd)
 	}
 
 	/*
-	 * Wait for a connection in ppoll(2), the one place the stop signals
+	 * Wait for a connection (conn_wait()), the one place the stop signals
 	 * are let in, then take it with FCGX_Accept_r.  The socket is
 	 * shared by every worker and made non-blocking (accepted
 	 * connections do not inherit that), so a worker that loses the race
@@ -411,12 +450,11 @@ serve(const struct conf *cf, int ready_fd)
 		db_close(db);
 		return 1;
 	}
+	epfd = conn_wait_init();
 	for (;;) {
 		if (stopping)
 			break;
-		lfd.fd = 0;
-		lfd.events = POLLIN;
-		if (ppoll(&lfd, 1, NULL, &waitmask) == -1) {
+		if (conn_wait(epfd, &waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_error("waiting for a connection failed: %s",
@@ -539,6 +577,8 @@ serve(const struct conf *cf, int ready_fd)
 	}
 
 	log_info("worker stopping");
+	if (epfd != -1)
+		close(epfd);
 	free(body);
 	cloud_free(app.cloud);
 	stripe_free(app.stripe);

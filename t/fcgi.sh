@@ -134,6 +134,31 @@ fcgi_req() {
 	HTTP_STATUS=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' resp.head)
 }
 
+# fcgi_req_other ARGS...: fcgi_req while one worker of the pool is held by
+# an idle connection (libfcgi waits up to 2 s for its first bytes; it is
+# closed after the request), so that the request goes to another.  Idle
+# workers are woken one at a time (EPOLLEXCLUSIVE, src/fcgi-main.c), the
+# same one first: without this a test's requests, one after the other,
+# all reach that one.
+fcgi_req_other() {
+	node -e '
+		const c = require("net").connect(process.argv[1], () => console.log("held"));
+		c.on("error", () => process.exit(1));
+		setTimeout(() => c.destroy(), 1500);' "$FCGI_SOCK" > hold.out &
+	_hold=$!
+	_n=0
+	while ! grep -q held hold.out 2>/dev/null; do
+		_n=$((_n + 1)); [ $_n -lt 200 ] || break
+		sleep 0.01
+	done
+	sleep 0.05
+	fcgi_req "$@"
+	_rc=$?
+	kill "$_hold" 2>/dev/null
+	wait "$_hold" 2>/dev/null
+	return $_rc
+}
+
 # expect_status CODE: the last response had that status.
 expect_status() {
 	[ "$HTTP_STATUS" = "$1" ] && return 0

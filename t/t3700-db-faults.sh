@@ -117,7 +117,8 @@ test_expect_success_here 'a pool started on a read-only database answers 503 and
 	# so that the later tests find two workers on this file.
 	n=0 && while [ "$(grep -c "the database opens again: serving" "$LOG")" -lt 2 ]; do
 		n=$((n + 1)); [ $n -lt 500 ] || { echo "a worker did not take the file again"; false; } || break
-		fcgi_req GET /api/health && expect_status 200 || break
+		fcgi_req GET /api/health && expect_status 200 &&
+		fcgi_req_other GET /api/health && expect_status 200 || break
 	done &&
 	test "$(grep -c "the database opens again: serving" "$LOG")" = 2 &&
 	fcgi_req GET /api/health && expect_status 200 &&
