@@ -15,6 +15,7 @@
  * and then the scope each operation needs (403 MISSING_PERMISSION).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -48,6 +49,34 @@ bearer(const char *h)
 	while (*h == ' ')
 		h++;
 	return *h == '\0' ? NULL : h;
+}
+
+/*
+ * The stored permissions (a JSON array) of the last install seen, parsed
+ * once: every portal request reads them, and json-c's parse (with its
+ * locale switch) cost more than the rest of the install read.  The tree
+ * is only ever read; each session holds a reference.  Returns a new
+ * reference, or NULL if the text is not JSON.
+ */
+static struct json_object *
+scopes_parse(const char *text)
+{
+	static char			*memo_text;
+	static struct json_object	*memo;
+	struct json_object		*o;
+	char				*t;
+
+	if (memo_text != NULL && strcmp(memo_text, text) == 0)
+		return json_object_get(memo);
+	if ((o = json_tokener_parse(text)) == NULL)
+		return NULL;
+	if ((t = strdup(text)) != NULL) {
+		json_object_put(memo);
+		free(memo_text);
+		memo = json_object_get(o);
+		memo_text = t;
+	}
+	return o;
 }
 
 int
@@ -95,7 +124,7 @@ session_verify(struct app *app, const struct req *req, struct resp *resp,
 	else if (strcmp(in.instance_id, s->tok.instance_id) != 0)
 		deny(resp, 403, "INSTANCE_MISMATCH", "this session belongs "
 		    "to another instance");
-	else if ((s->scopes = json_tokener_parse(in.granted_permissions))
+	else if ((s->scopes = scopes_parse(in.granted_permissions))
 	    == NULL || !json_object_is_type(s->scopes, json_type_array)) {
 		log_error("session: stored permissions are not a JSON array");
 		resp_error(resp, 500, "INTERNAL", NULL, "corrupt install "

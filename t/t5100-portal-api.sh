@@ -34,6 +34,17 @@ test_expect_success 'context: granted, not granted, ignored scopes and the expir
 	api GET /api/v1/context && test "$(jq -c .not_granted_permissions resp.body)" = "[]"
 '
 
+test_expect_success 'sessions of installs with other permissions, in turn, each get their own' '
+	for i in 1 2 3 4 5 6; do
+		api_ro GET /api/v1/context &&
+		test "$(jq -c .granted_permissions resp.body)" = "[\"data:read\"]" &&
+		api GET /api/v1/context &&
+		test "$(jq -c .not_granted_permissions resp.body)" = "[]" &&
+		echo "{}" > b.json && api_ro POST /api/v1/transactions b.json &&
+		expect_error 403 MISSING_PERMISSION || return 1
+	done
+'
+
 test_expect_success 'the scopes the app knows it requests are exactly the manifest'\''s' '
 	api_ro GET /api/v1/context &&
 	jq -c "[.granted_permissions[], .not_granted_permissions[]] | sort" resp.body > ours &&
