@@ -2,7 +2,7 @@
 #
 # Input lines, in the order they were measured:
 #   NAME rps p50_us p99_us cpu_us_per_req requests errors non2xx
-#   proxied_conns NEW_CONNECTIONS UPSTREAM_REQUESTS
+#   proxied_conns NEW_CONNECTIONS UPSTREAM_REQUESTS STUB_TICKS CLK_TCK
 # Every app scenario follows a "fcgi" line of the same round: its ratio is
 # to that floor.  "static" is followed by one, and is compared with it too.
 # Variables: mem_warm, m0, mem_after (KiB), memdone (requests), workers.
@@ -30,7 +30,11 @@ function med(name, field,    i, a) {
 	return median(a, cnt[k])
 }
 
-$1 == "proxied_conns" { newconns += $2; upreqs += $3; next }
+$1 == "proxied_conns" {
+	newconns += $2; upreqs += $3
+	if (NF >= 5 && $5 > 0) stubus += $4 / $5 * 1e6
+	next
+}
 {
 	add($1, "rps", $2); add($1, "p50", $3 / 1000); add($1, "p99", $4 / 1000)
 	add($1, "cpu", $5); add($1, "req", $6)
@@ -80,6 +84,10 @@ END {
 	printf "%-52s %s\n", "new upstream connections per proxied request",
 	    sprintf("%.4f (%d new over %d calls to Cloud)  target 0  %s",
 	    per, newconns, upreqs, verdict(upreqs > 0 && newconns == 0))
+	if (upreqs > 0)
+		printf "%-52s %s\n", "the Cloud stub's CPU per proxied request",
+		    sprintf("%.1f us (bench/cloud-stub.c; not in the pool's " \
+		    "figure)", stubus / upreqs)
 	growth = mem_after - m0
 	printf "%-52s %s\n", "worker private memory (RssAnon, largest of " workers ")",
 	    sprintf("%.2f MiB after warm-up, %.2f MiB after the rounds, " \

@@ -41,6 +41,25 @@ test_expect_success 'it counted the calls to the Cloud stub and measured the wor
 	test "$mem" -ge 2000
 '
 
+test_expect_success 'the Cloud stub counts the connections it accepts: a kept one once, a new one again' '
+	cc -std=c11 -O2 -D_GNU_SOURCE -o cloud-stub "$top_srcdir/bench/cloud-stub.c" &&
+	port=$(node -e "const s = require(\"net\").createServer();
+		s.listen(0, \"127.0.0.1\", () => { console.log(s.address().port); s.close(); });") &&
+	{ ./cloud-stub "$port" & } && pid=$! &&
+	test_when_finished "kill $pid" &&
+	n=0 && until curl -fsS "http://127.0.0.1:$port/_stub/status" >/dev/null 2>&1; do
+		n=$((n + 1)) && test $n -lt 200 && sleep 0.05 || return 1
+	done &&
+	curl -fsS "http://127.0.0.1:$port/data/ledgers?page=1" "http://127.0.0.1:$port/data/balances" > two.json &&
+	test "$(jq -s "map(.total) | add" two.json)" = 4 &&
+	curl -fsS -d "{}" "http://127.0.0.1:$port/data/transactions" | jq -e ".data | length == 2" &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$port/other")" = 404 &&
+	curl -fsS "http://127.0.0.1:$port/_stub/status" > status.json &&
+	# 1 (the first status) + 1 (two requests on one connection) + 1 + 1 + this one.
+	test "$(jq -c . status.json)" = "{\"accepts\":5,\"requests\":6}" &&
+	grep -q "^the Cloud stub.s CPU per proxied request  *[0-9.]* us" out.txt
+'
+
 test_expect_success 'it removed its working directory and left no process behind' '
 	dir=$(sed -n "s/^bench\/run: working in //p" err.txt) &&
 	test -n "$dir" && test ! -e "$dir" &&
