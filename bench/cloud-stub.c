@@ -52,14 +52,6 @@ struct conn {
 
 static struct conn		*conns[MAXFD];
 static unsigned long		 accepts, requests;
-static volatile sig_atomic_t	 done;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	done = 1;
-}
 
 static void
 drop(int ep, int fd)
@@ -208,17 +200,13 @@ main(int argc, char *argv[])
 {
 	struct sockaddr_in	 sa;
 	struct epoll_event	 ev, evs[64];
-	struct sigaction	 act;
 	int			 ls, ep, fd, i, n, one = 1;
 
 	if (argc != 2 || atoi(argv[1]) <= 0 || atoi(argv[1]) > 65535) {
 		fprintf(stderr, "usage: cloud-stub PORT\n");
 		return 2;
 	}
-	memset(&act, 0, sizeof(act));
-	act.sa_handler = on_term;
-	sigaction(SIGTERM, &act, NULL);
-	sigaction(SIGINT, &act, NULL);
+	/* SIGTERM and SIGINT keep their default action: nothing to clean. */
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&sa, 0, sizeof(sa));
@@ -237,7 +225,7 @@ main(int argc, char *argv[])
 	ev.data.fd = ls;
 	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
 
-	while (!done) {
+	for (;;) {
 		if ((n = epoll_wait(ep, evs, 64, -1)) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -310,7 +310,8 @@ write_resp(FCGX_Request *r, const struct req *req, const struct resp *rs)
  * socket; poll(2) would wake all of them for each connection, and all but
  * one would then fail in accept(2) and sleep again (on two workers, about
  * half of all accepts).  An epoll set with EPOLLEXCLUSIVE (Linux 4.5)
- * wakes one.  Where it is refused, ppoll(2) does the same job less well.
+ * wakes one (kernels before 4.5 ignore the flag and wake all, which is
+ * still correct).  Where epoll cannot be set up, ppoll(2) does the job.
  */
 static int
 conn_wait_init(void)

@@ -602,8 +602,10 @@ struct json_object *
 httpc_json(const char *s, size_t len)
 {
 	/* One tokener per process, reset for each parse: making and freeing
-	 * one cost a fifth of a small parse.  After a large body it is let
-	 * go, so that the buffer it grew is not kept. */
+	 * one cost a fifth of a small parse.  It is kept only after a whole,
+	 * clean parse of a small body: json_tokener_reset() leaves some
+	 * state (a pending UTF-16 high surrogate) that a failed parse can
+	 * leave set, and a large body's buffer is not worth keeping. */
 	static struct json_tokener	*tok;
 	struct json_object		*o;
 	size_t				 end;
@@ -627,7 +629,7 @@ httpc_json(const char *s, size_t len)
 				break;
 			}
 	}
-	if (len > 65536) {
+	if (o == NULL || len > 65536) {
 		json_tokener_free(tok);
 		tok = NULL;
 	}

@@ -141,6 +141,9 @@ fcgi_req() {
 # same one first: without this a test's requests, one after the other,
 # all reach that one.
 fcgi_req_other() {
+	command -v node >/dev/null 2>&1 ||
+		{ echo "fcgi_req_other: node is not installed"; return 1; }
+	rm -f hold.out
 	node -e '
 		const c = require("net").connect(process.argv[1], () => console.log("held"));
 		c.on("error", () => process.exit(1));
@@ -148,7 +151,12 @@ fcgi_req_other() {
 	_hold=$!
 	_n=0
 	while ! grep -q held hold.out 2>/dev/null; do
-		_n=$((_n + 1)); [ $_n -lt 200 ] || break
+		_n=$((_n + 1))
+		[ $_n -lt 300 ] || {
+			echo "fcgi_req_other: the idle connection was not made"
+			kill "$_hold" 2>/dev/null; wait "$_hold" 2>/dev/null
+			return 1
+		}
 		sleep 0.01
 	done
 	sleep 0.05
