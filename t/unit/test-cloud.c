@@ -1,11 +1,14 @@
 /*
  * test-cloud.c: how the Cloud client builds its URLs (cloud_url()), one
- * row per case, named after what it guards against.
+ * row per case, named after what it guards against; and httpc_json(),
+ * which reads every answer of Cloud and Stripe with one tokener per
+ * process.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 
 #include "cloud.h"
 #include "tap.h"
@@ -73,6 +76,39 @@ static const struct {
 	  { NULL }, "i", NULL },
 };
 
+/* The string member n of the JSON text s, parsed by httpc_json(). */
+static void
+json_n(const char *s, const char *want, const char *name)
+{
+	struct json_object	*o, *v;
+
+	o = httpc_json(s, strlen(s));
+	if (want == NULL) {
+		ok(o == NULL, "%s", name);
+	} else {
+		is_str(o != NULL && json_object_object_get_ex(o, "n", &v) ?
+		    json_object_get_string(v) : "(refused)", want, "%s", name);
+	}
+	json_object_put(o);
+}
+
+static void
+json_checks(void)
+{
+	json_n("{\"n\":\"caf\\u00e9\"}", "caf\xc3\xa9", "a \\u escape");
+	json_n("{\"n\":\"a\"} \r\n", "a", "blanks after the value");
+	json_n("{\"n\":\"a\"} x", NULL, "anything else after it is refused");
+	json_n("{\"n\":\"a\"", NULL, "a truncated body is refused");
+	/* A failed parse must leave nothing for the next one. */
+	json_n("{\"n\":\"\\ud83d", NULL, "a body cut after a high surrogate");
+	json_n("{\"n\":\"caf\\u00e9\"}", "caf\xc3\xa9",
+	    "the next body's escapes are its own");
+	json_n("{\"n\":\"\\ud83d\\u12zz\"}", NULL, "a bad escape after one");
+	json_n("{\"n\":\"\\ud83d\\ude00\"}", "\xf0\x9f\x98\x80",
+	    "a surrogate pair after it");
+	json_n("{\"n\":\"x\"}", "x", "and a plain one");
+}
+
 int
 main(void)
 {
@@ -94,5 +130,6 @@ main(void)
 			    rows[i].name);
 		free(u);
 	}
+	json_checks();
 	return done_testing();
 }
