@@ -76,13 +76,19 @@ test_expect_success() {
 	test_report "$1" "$2"
 }
 
+# The body of a _here test, in a function of its own: a "return" in it
+# ends the body with its status, not the harness function that reports it.
+_here_body() {
+	eval "$1"
+}
+
 # Like test_expect_success, but the body runs in the test file's own shell,
 # so variables it sets (a server's pid, a token) are seen by later tests.
 test_expect_success_here() {
 	test_count=$((test_count + 1))
 	test_cleanup=:
 	printf '# -- %s\n' "$1" >> "$TRASH/.log"
-	eval "$2" > "$TRASH/.out" 2>&1 </dev/null
+	_here_body "$2" > "$TRASH/.out" 2>&1 </dev/null
 	eval_ret=$?
 	eval "$test_cleanup" >> "$TRASH/.out" 2>&1
 	test_report "$1" "$2"

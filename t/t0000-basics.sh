@@ -15,6 +15,20 @@ for b in stripe-sync.fcgi stripe-syncd stripe-syncctl; do
 	"
 done
 
+# The harness itself: a "return" in the body of a _here test (it runs in
+# the file's own shell) fails that test, and the file goes on.
+test_expect_success 'a _here body that returns 1 is reported as failed, and the rest still runs' '
+	mkdir -p probe/t &&
+	printf "%s\\n" ". \"\$top_srcdir/t/lib.sh\"" \
+	    "test_expect_success_here first \"X=1 && return 1\"" \
+	    "test_expect_success second \"test \\\"\\\$X\\\" = 1\"" \
+	    test_done > probe/here.sh &&
+	{ top_builddir=$PWD/probe sh probe/here.sh > probe.out; test $? = 1; } &&
+	test_grep "^not ok 1 - first" probe.out &&
+	test_grep "^ok 2 - second" probe.out &&
+	test_grep "^1\.\.2\$" probe.out
+'
+
 test_expect_success 'COPYING holds the ISC license' '
 	test_grep "Permission to use, copy, modify, and/or distribute this software" "$top_srcdir/COPYING"
 '

@@ -149,7 +149,6 @@ test_expect_success_here 'a backup renamed into place: each old worker answers 5
 	ready=$(grep -c "worker ready" "$LOG") &&
 	mv "$D/data/restore.sqlite" "$DB" &&
 	moved=0 n=0 bad= &&
-	# (No "return" here: this body runs in the test file'"'"'s own shell.)
 	while [ -z "$bad" ] &&
 	    [ "$(grep -c "deleted or replaced since this worker" "$LOG")" -lt 2 ]; do
 		n=$((n + 1)); [ $n -lt 500 ] || { cp "$LOG" "$TRASH/replaced.log"; bad=timeout; break; }
