@@ -46,6 +46,8 @@ enum stmt {
 	STMT_ITEM_SET,
 	STMT_ITEMS_CONFIRM,
 	STMT_ITEMS_REJECT,
+	STMT_ITEMS_CONFIRM_ALL,
+	STMT_ITEMS_REJECT_ALL,
 	STMT_ITEMS_NET,
 	STMT_POSTING_ADD,
 	STMT_SENT_BATCHES,
@@ -157,6 +159,22 @@ static const char *const stmts[STMT__MAX] = {
 	"WHERE installed_app_id = ?1 AND state = 'sent' AND txn_id IN "
 	"(SELECT txn_id FROM sync_postings WHERE installed_app_id = ?1 "
 	"AND batch = ?3) AND EXISTS "
+	"(SELECT 1 FROM sync_postings p WHERE p.installed_app_id = ?1 "
+	"AND p.txn_id = sync_items.txn_id AND p.state = 'rejected') "
+	"AND NOT EXISTS (SELECT 1 FROM sync_postings p WHERE "
+	"p.installed_app_id = ?1 AND p.txn_id = sync_items.txn_id AND "
+	"p.state = 'sent')",
+	/* STMT_ITEMS_CONFIRM_ALL: every item left 'sent' whose postings
+	 * are all decided, whatever their batch (see db.h). */
+	"UPDATE sync_items SET state = 'confirmed', run_id = ?2 "
+	"WHERE installed_app_id = ?1 AND state = 'sent' AND EXISTS "
+	"(SELECT 1 FROM sync_postings p WHERE p.installed_app_id = ?1 "
+	"AND p.txn_id = sync_items.txn_id) AND NOT EXISTS "
+	"(SELECT 1 FROM sync_postings p WHERE p.installed_app_id = ?1 "
+	"AND p.txn_id = sync_items.txn_id AND p.state <> 'applied')",
+	/* STMT_ITEMS_REJECT_ALL */
+	"UPDATE sync_items SET state = 'rejected', run_id = ?2 "
+	"WHERE installed_app_id = ?1 AND state = 'sent' AND EXISTS "
 	"(SELECT 1 FROM sync_postings p WHERE p.installed_app_id = ?1 "
 	"AND p.txn_id = sync_items.txn_id AND p.state = 'rejected') "
 	"AND NOT EXISTS (SELECT 1 FROM sync_postings p WHERE "
@@ -600,6 +618,13 @@ db_items_settle(struct db *db, const char *install, const char *batch,
 {
 	if (!db_in_txn(db))
 		return 0;
+	if (batch == NULL) {
+		*confirmed = db_done(db, PREP(db, STMT_ITEMS_CONFIRM_ALL, "tt",
+		    install, run_id));
+		*rejected = db_done(db, PREP(db, STMT_ITEMS_REJECT_ALL, "tt",
+		    install, run_id));
+		return *confirmed >= 0 && *rejected >= 0;
+	}
 	*confirmed = db_done(db, PREP(db, STMT_ITEMS_CONFIRM, "ttt", install,
 	    run_id, batch));
 	*rejected = db_done(db, PREP(db, STMT_ITEMS_REJECT, "ttt", install,

@@ -539,7 +539,9 @@ int		 db_item_set(struct db *db, const char *install,
 
 /* Items 'sent' with a posting in batch whose postings are all decided
  * become 'confirmed' (every one applied) or 'rejected'; *confirmed and
- * *rejected receive how many.  Inside db_begin(). */
+ * *rejected receive how many.  A NULL batch: every such item of install,
+ * whatever its batch (the sweep that mends a database where an item was
+ * left 'sent' after its last posting was decided).  Inside db_begin(). */
 int		 db_items_settle(struct db *db, const char *install,
 		    const char *batch, const char *run_id, int64_t *confirmed,
 		    int64_t *rejected);

@@ -174,12 +174,32 @@ party_of(struct run *u, struct batch *b, struct bitem *bi,
 	return 1;
 }
 
+/*
+ * Settle batch's items (NULL: every batch's) whose postings are now all
+ * decided, and count them, inside the caller's transaction.  Every
+ * transaction that decides a posting settles in it too: an item is never
+ * left 'sent' once its last posting is decided, whatever kills the runner
+ * in between (a batch with no posting left 'sent' is never read again).
+ */
+static int
+settle(struct run *u, const char *batch)
+{
+	int64_t	 c, r;
 
-/* POST the bodies in bulk (or one by one if the batch is refused).  The
- * postings are stored already: a failure here only means the confirm
- * phase sends them again. */
+	if (!db_items_settle(u->x->db, u->r.install_id, batch, u->r.run_id,
+	    &c, &r))
+		return 0;
+	u->r.n[SN_IMPORTED] += c;
+	u->r.n[SN_REJECTED] += r;
+	return 1;
+}
+
+/* POST the bodies of batch in bulk (or one by one if the batch is
+ * refused).  The postings are stored already: a failure here only means
+ * the confirm phase sends them again. */
 static enum step
-post_bodies(struct run *u, struct json_object **bodies, size_t n)
+post_bodies(struct run *u, const char *batch, struct json_object **bodies,
+    size_t n)
 {
 	static const char *const bulk[] = { "transactions", "bulk", NULL };
 	static const char *const one[] = { "transactions", NULL };
@@ -245,7 +265,8 @@ post_bodies(struct run *u, struct json_object **bodies, size_t n)
 		    !run_problem(u, run_str(json_object_object_get(bodies[i],
 		    "meta_data"), "stripe_txn"), ref, "BLNK_REFUSED", "Blnk "
 		    "refused the posting (%s: %s): check the mapping in the "
-		    "settings, then start a new run", e.code, e.message))
+		    "settings, then start a new run", e.code, e.message) ||
+		    !settle(u, batch))
 			return run_db_fail(u, "recording a refusal");
 		if ((st = run_save(u)) != S_NEXT)
 			return st;
@@ -262,7 +283,6 @@ step_post(struct run *u)
 	enum step		 st = S_NEXT;
 	char			 bid[64], ref[REF_MAX];
 	size_t			 i, nb = 0;
-	int64_t			 settled, refused;
 	int			 j, rc;
 	int64_t			 now = run_now();
 
@@ -351,21 +371,7 @@ step_post(struct run *u)
 	}
 	if ((st = run_save(u)) != S_NEXT)
 		goto out;
-	if ((st = post_bodies(u, bodies, nb)) != S_NEXT)
-		goto out;
-	/* Postings Core refused one by one are decided already: their
-	 * items are settled now (a batch with none left sent is never read
-	 * back). */
-	if ((st = run_begin(u)) != S_NEXT)
-		goto out;
-	if (!db_items_settle(u->x->db, u->r.install_id, bid, u->r.run_id,
-	    &settled, &refused)) {
-		st = run_db_fail(u, "settling items");
-		goto out;
-	}
-	u->r.n[SN_IMPORTED] += settled;
-	u->r.n[SN_REJECTED] += refused;
-	st = run_save(u);
+	st = post_bodies(u, bid, bodies, nb);
 out:
 	free(bodies);
 	batch_free(&b);
@@ -607,7 +613,7 @@ read_batch(struct run *u, const char *batch, struct sentlist *l,
 			json_object_put(out);
 			return 0;
 		}
-		if (!decide_rows(u, l, data)) {
+		if (!decide_rows(u, l, data) || !settle(u, batch)) {
 			json_object_put(out);
 			*st = run_db_fail(u, "recording an outcome");
 			return 0;
@@ -658,7 +664,8 @@ ref_chunk(struct sentlist *l, size_t *next, const char *suffix,
  * given up with a problem that says what to check.  1, or 0 with *st.
  */
 static int
-resend_missing(struct run *u, struct sentlist *l, enum step *st)
+resend_missing(struct run *u, const char *batch, struct sentlist *l,
+    enum step *st)
 {
 	struct json_object	*out, *data, **bodies = NULL, *row;
 	struct sent		*p;
@@ -666,7 +673,7 @@ resend_missing(struct run *u, struct sentlist *l, enum step *st)
 	char			 refs[1001];
 	size_t			 next, i, k, n, nb = 0;
 	int64_t			 now = run_now();
-	int			 pass;
+	int			 pass, gave_up = 0;
 
 	*st = S_NEXT;
 	/* Pass 0: the outcome rows; pass 1: the rows still queued. */
@@ -685,7 +692,8 @@ resend_missing(struct run *u, struct sentlist *l, enum step *st)
 				json_object_put(out);
 				return 0;
 			}
-			if (pass == 0 && !decide_rows(u, l, data)) {
+			if (pass == 0 && (!decide_rows(u, l, data) ||
+			    !settle(u, batch))) {
 				json_object_put(out);
 				*st = run_db_fail(u, "recording an outcome");
 				return 0;
@@ -726,6 +734,7 @@ resend_missing(struct run *u, struct sentlist *l, enum step *st)
 			}
 			p->decided = 1;
 			u->r.n[SN_CONFIRMED]++;
+			gave_up = 1;
 			continue;
 		}
 		if (!db_posting_resent(u->x->db, u->r.install_id,
@@ -737,12 +746,16 @@ resend_missing(struct run *u, struct sentlist *l, enum step *st)
 		p->sent_at = now;
 		bodies[nb++] = json_tokener_parse(p->body);
 	}
+	if (gave_up && !settle(u, batch)) {
+		*st = run_db_fail(u, "giving a posting up");
+		goto out;
+	}
 	if ((*st = run_save(u)) != S_NEXT)
 		goto out;
 	if (nb > 0) {
 		log_info("sync %s: %zu postings Blnk has no trace of are sent "
 		    "again", u->r.run_id, nb);
-		*st = post_bodies(u, bodies, nb);
+		*st = post_bodies(u, batch, bodies, nb);
 	}
 out:
 	for (i = 0; i < nb; i++)
@@ -758,7 +771,7 @@ step_confirm(struct run *u)
 	struct batches	 bs;
 	struct sentlist	 l;
 	enum step	 st;
-	int64_t		 c, r, waiting = 0;
+	int64_t		 waiting = 0;
 	size_t		 i, k;
 
 	if (u->confirm_end == 0) {
@@ -777,29 +790,27 @@ step_confirm(struct run *u)
 			return run_db_fail(u, "listing postings");
 		}
 		if (!read_batch(u, bs.v[i], &l, &st) ||
-		    !resend_missing(u, &l, &st)) {
+		    !resend_missing(u, bs.v[i], &l, &st)) {
 			sent_free(&l);
 			return st;
 		}
 		for (k = 0; k < l.n; k++)
 			waiting += !l.v[k].decided;
 		sent_free(&l);
-		if ((st = run_begin(u)) != S_NEXT)
-			return st;
-		if (!db_items_settle(u->x->db, u->r.install_id, bs.v[i],
-		    u->r.run_id, &c, &r))
-			return run_db_fail(u, "settling items");
-		u->r.n[SN_IMPORTED] += c;
-		u->r.n[SN_REJECTED] += r;
-		if ((st = run_save(u)) != S_NEXT)
-			return st;
 		if (u->x->stopping(u->x->arg))
 			return S_STOP;
 	}
 	if (bs.n == 0) {
+		/* Nothing is 'sent' any more: no item should be either.  One
+		 * still is only in a database written by a version that
+		 * settled in a transaction of its own (a runner killed
+		 * between the two left it so): settled here, counted in
+		 * this run. */
 		snprintf(u->r.phase, sizeof(u->r.phase), "check");
 		if ((st = run_begin(u)) != S_NEXT)
 			return st;
+		if (!settle(u, NULL))
+			return run_db_fail(u, "settling items");
 		return run_save(u);
 	}
 	if (waiting == 0)

@@ -28,6 +28,24 @@ test_expect_success 'a reinstall on the same instance finds what Blnk holds alre
 	sync_verify
 '
 
+# Before one transaction held both, a runner killed between deciding a
+# batch's last posting and settling its items left them 'sent' for good:
+# a batch with no posting 'sent' is never read back.  The next run's
+# confirm phase settles such items and counts them.
+test_expect_success 'items left sent after their every posting was decided: settled and counted by the next run' '
+	db="$STACK/s/data/stripe-sync.db" &&
+	sync_install inst_sweep && sync_now && sync_wait &&
+	test "$(jq -r .status run.json)" = completed &&
+	sqlite3 "$db" "UPDATE sync_items SET state = '\''sent'\'' WHERE installed_app_id = '\''$ID'\'' AND txn_id IN (SELECT txn_id FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND state = '\''confirmed'\'' AND txn_id IN (SELECT txn_id FROM sync_postings WHERE installed_app_id = '\''$ID'\'') ORDER BY txn_id LIMIT 7)" &&
+	test "$(sqlite3 "$db" "SELECT count(*) FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND state = '\''sent'\''")" = 7 &&
+	sync_now && sync_wait &&
+	test "$(jq -r .status run.json)" = completed &&
+	test "$(jq -r .counts.imported run.json)" = 7 &&
+	test "$(sqlite3 "$db" "SELECT count(*) FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND state = '\''sent'\''")" = 0 &&
+	test "$(sqlite3 "$db" "SELECT count(*) FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND run_id = '\''$RUN'\''")" = 7 &&
+	sync_verify
+'
+
 test_expect_success 'a pay-in balance Blnk does not have: given up after a few sends, said plainly' '
 	sync_install inst_bad &&
 	api PUT /api/v1/settings "{\"mapping\":{\"payins\":\"fixed\",\"payin_balance\":\"bln_doesnotexist\"}}" && want 200 &&
