@@ -618,18 +618,24 @@ db_items_settle(struct db *db, const char *install, const char *batch,
 {
 	if (!db_in_txn(db))
 		return 0;
+	/* The second statement is not run once the first failed: its
+	 * success would leave db_errmsg() saying "not an error". */
 	if (batch == NULL) {
 		*confirmed = db_done(db, PREP(db, STMT_ITEMS_CONFIRM_ALL, "tt",
 		    install, run_id));
+		if (*confirmed < 0)
+			return 0;
 		*rejected = db_done(db, PREP(db, STMT_ITEMS_REJECT_ALL, "tt",
 		    install, run_id));
-		return *confirmed >= 0 && *rejected >= 0;
+		return *rejected >= 0;
 	}
 	*confirmed = db_done(db, PREP(db, STMT_ITEMS_CONFIRM, "ttt", install,
 	    run_id, batch));
+	if (*confirmed < 0)
+		return 0;
 	*rejected = db_done(db, PREP(db, STMT_ITEMS_REJECT, "ttt", install,
 	    run_id, batch));
-	return *confirmed >= 0 && *rejected >= 0;
+	return *rejected >= 0;
 }
 
 int

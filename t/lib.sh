@@ -68,9 +68,9 @@ test_expect_success() {
 	printf '# -- %s\n' "$1" >> "$TRASH/.log"
 	(
 		eval "$2"
-		_r=$?
+		_test_rc=$?	# a name no helper sets: a cleanup may call any
 		eval "$test_cleanup"
-		exit "$_r"
+		exit "$_test_rc"
 	) > "$TRASH/.out" 2>&1 </dev/null
 	eval_ret=$?
 	test_report "$1" "$2"

@@ -28,21 +28,63 @@ test_expect_success 'a reinstall on the same instance finds what Blnk holds alre
 	sync_verify
 '
 
+# The install's rows, by hand: db SQL ($ID in it is the install).
+db() {
+	sqlite3 -cmd ".timeout 10000" "$STACK/s/data/stripe-sync.db" "$@"
+}
+items_in() {
+	db "SELECT count(*) FROM sync_items WHERE installed_app_id = '$ID' AND state = '$1'"
+}
+# Items 'sent' whose postings are all decided: a settle left out.
+items_stranded() {
+	db "SELECT count(*) FROM sync_items i WHERE installed_app_id = '$ID' AND state = 'sent' AND txn_id IN (SELECT txn_id FROM sync_postings WHERE installed_app_id = '$ID') AND NOT EXISTS (SELECT 1 FROM sync_postings p WHERE p.installed_app_id = i.installed_app_id AND p.txn_id = i.txn_id AND p.state = 'sent')"
+}
+# The first N (or, with desc, last N) confirmed items that have postings.
+some_items() {
+	echo "SELECT txn_id FROM sync_items WHERE installed_app_id = '$ID' AND state = 'confirmed' AND txn_id IN (SELECT txn_id FROM sync_postings WHERE installed_app_id = '$ID') ORDER BY txn_id ${2-} LIMIT $1"
+}
+
 # Before one transaction held both, a runner killed between deciding a
 # batch's last posting and settling its items left them 'sent' for good:
 # a batch with no posting 'sent' is never read back.  The next run's
-# confirm phase settles such items and counts them.
+# confirm phase settles such items and counts them: 7 whose postings were
+# applied, 1 whose postings were rejected.
 test_expect_success 'items left sent after their every posting was decided: settled and counted by the next run' '
-	db="$STACK/s/data/stripe-sync.db" &&
 	sync_install inst_sweep && sync_now && sync_wait &&
 	test "$(jq -r .status run.json)" = completed &&
-	sqlite3 "$db" "UPDATE sync_items SET state = '\''sent'\'' WHERE installed_app_id = '\''$ID'\'' AND txn_id IN (SELECT txn_id FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND state = '\''confirmed'\'' AND txn_id IN (SELECT txn_id FROM sync_postings WHERE installed_app_id = '\''$ID'\'') ORDER BY txn_id LIMIT 7)" &&
-	test "$(sqlite3 "$db" "SELECT count(*) FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND state = '\''sent'\''")" = 7 &&
+	R=$(db "$(some_items 1 desc)") && test -n "$R" &&
+	db "UPDATE sync_postings SET state = '\''rejected'\'' WHERE installed_app_id = '\''$ID'\'' AND txn_id = '\''$R'\''" &&
+	db "UPDATE sync_items SET state = '\''sent'\'' WHERE installed_app_id = '\''$ID'\'' AND (txn_id IN ($(some_items 7)) OR txn_id = '\''$R'\'')" &&
+	test "$(items_in sent)" = 8 &&
 	sync_now && sync_wait &&
 	test "$(jq -r .status run.json)" = completed &&
 	test "$(jq -r .counts.imported run.json)" = 7 &&
-	test "$(sqlite3 "$db" "SELECT count(*) FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND state = '\''sent'\''")" = 0 &&
-	test "$(sqlite3 "$db" "SELECT count(*) FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND run_id = '\''$RUN'\''")" = 7 &&
+	test "$(jq -r .counts.rejected run.json)" = 1 &&
+	test "$(items_in sent)" = 0 &&
+	test "$(db "SELECT state FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND txn_id = '\''$R'\''")" = rejected &&
+	test "$(db "SELECT count(*) FROM sync_items WHERE installed_app_id = '\''$ID'\'' AND run_id = '\''$RUN'\''")" = 8
+'
+
+# A trigger makes every settle that changes an item fail.  Split in two
+# transactions, the outcomes would be kept and their items stranded; in
+# one, neither is kept.  Without the trigger the run then ends as if
+# nothing had happened.
+test_expect_success 'an outcome is only kept with its settled item: a settle that cannot be written takes the outcome back' '
+	test_when_finished "db \"DROP TRIGGER IF EXISTS strand\"; conf_set sync_lease 90" &&
+	conf_set sync_lease 2 &&
+	sync_install inst_atomic &&
+	db "CREATE TRIGGER strand BEFORE UPDATE OF state ON sync_items WHEN OLD.state = '\''sent'\'' BEGIN SELECT RAISE(ABORT, '\''planted by t7300'\''); END" &&
+	sync_now &&
+	n=0 && while [ "$(grep -c "$RUN: [a-z ]*: planted by t7300" "$LOGS/app.log")" -lt 2 ] &&
+	    [ $n -lt 1200 ]; do n=$((n + 1)); sleep 0.1; done &&
+	{ [ $n -lt 1200 ] || { echo "no outcome refused"; run_show; false; }; } &&
+	test "$(items_in sent)" -gt 0 &&
+	{ test "$(items_stranded)" = 0 || { echo "$(items_stranded) items sent with an outcome kept"; false; }; } &&
+	db "DROP TRIGGER strand" &&
+	sync_wait 300 &&
+	test "$(jq -r .status run.json)" = completed &&
+	test "$(jq -r .counts.imported run.json)" = 600 &&
+	test "$(items_in sent)" = 0 &&
 	sync_verify
 '
 
