@@ -80,10 +80,19 @@ END {
 		    med(s, "cpu"), t
 	}
 	print ""
+	proxied = 0
+	for (i = 1; i <= norder; i++)
+		if (order[i] == "proxied")
+			proxied = 1
 	per = upreqs > 0 ? newconns / upreqs : -1
-	printf "%-52s %s\n", "new upstream connections per proxied request",
-	    sprintf("%.4f (%d new over %d calls to Cloud)  target 0  %s",
-	    per, newconns, upreqs, verdict(upreqs > 0 && newconns == 0))
+	if (!proxied)
+		printf "%-52s %s\n", "new upstream connections per proxied " \
+		    "request", "not measured (the proxied read is not in --only)"
+	else
+		printf "%-52s %s\n", "new upstream connections per proxied " \
+		    "request", sprintf("%.4f (%d new over %d calls to Cloud)  " \
+		    "target 0  %s", per, newconns, upreqs,
+		    verdict(upreqs > 0 && newconns == 0))
 	if (upreqs > 0)
 		printf "%-52s %s\n", "the Cloud stub's CPU per proxied request",
 		    sprintf("%.1f us (bench/cloud-stub.c; not in the pool's " \

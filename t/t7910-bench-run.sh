@@ -2,6 +2,24 @@
 test_description='bench/run still runs: a short run prints every row of its table, all requests answered 2xx, and it stops what it started (no time is checked)'
 . "$top_srcdir/t/lib.sh"
 
+# The table from results alone (no stack): a connection count is only
+# judged where the proxied read was measured.
+table() {
+	awk -v mem_warm=2000 -v m0=2000 -v mem_after=2000 -v memdone=100 \
+	    -v workers=2 -f "$top_srcdir/bench/table.awk"
+}
+test_expect_success 'the table judges upstream connections only where the proxied read ran' '
+	printf "fcgi 10000 1000 2000 25 1 0 0\ninstalls 400 30000 60000 900 1 0 0\n" |
+		table > only.txt &&
+	test_grep "^new upstream connections per proxied request  *not measured" only.txt &&
+	printf "fcgi 10000 1000 2000 25 1 0 0\nproxied 4000 1000 2000 150 1 0 0\nproxied_conns 0 0 0 100\n" |
+		table > none.txt &&
+	test_grep "^new upstream connections per proxied request .* 0 calls to Cloud)  target 0  MISS$" none.txt &&
+	printf "fcgi 10000 1000 2000 25 1 0 0\nproxied 4000 1000 2000 150 1 0 0\nproxied_conns 0 500 0 100\n" |
+		table > kept.txt &&
+	test_grep "^new upstream connections per proxied request  *0.0000 (0 new over 500 calls to Cloud)  target 0  PASS$" kept.txt
+'
+
 command -v wrk >/dev/null 2>&1 || skip_all "wrk is not installed (tools/deps --bench)"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
 	skip_all "nginx is not installed (Debian package: nginx-light)"
