@@ -77,6 +77,18 @@ run_show() {
 	tail -n 5 "$LOGS/syncd.log"
 }
 
+# db SQL: the stack's database, by hand (waits for a writer).
+db() {
+	sqlite3 -cmd ".timeout 10000" "$STACK/s/data/stripe-sync.db" "$@"
+}
+
+# items_stranded: how many of install $ID's items are 'sent' with every
+# posting decided.  Each should have been settled in the transaction that
+# decided its last posting; one left so is in no batch confirm reads back.
+items_stranded() {
+	db "SELECT count(*) FROM sync_items i WHERE installed_app_id = '$ID' AND state = 'sent' AND txn_id IN (SELECT txn_id FROM sync_postings WHERE installed_app_id = '$ID') AND NOT EXISTS (SELECT 1 FROM sync_postings p WHERE p.installed_app_id = i.installed_app_id AND p.txn_id = i.txn_id AND p.state = 'sent')"
+}
+
 sync_verify() {
 	node "$top_srcdir/t/sync-verify.js" "$STRIPE" "$SKEY" "$SIM" "$INSTANCE" "$@" > verify.json ||
 		{ cat verify.json; return 1; }

@@ -27,7 +27,6 @@ install() {
 	IID=$(jq -r .installed_app_id sim.json) && test -n "$IID"
 }
 sign() { node "$top_srcdir/t/webhook-sign.js" "$1" "$2"; }
-db() { sqlite3 "$STACK/s/data/stripe-sync.db" "$@"; }
 
 # dump FILE: every table, row by row, in a fixed order.  No table is left
 # out: nothing the catalogue may do is allowed to write (there is no

@@ -30,7 +30,7 @@ test_expect_success_here 'setup: the stack with the shortest lease, an install w
 # Wherever a runner dies, no item is left 'sent' once none of its
 # postings is: such an item is in no batch the confirm phase reads back.
 no_stranded_items() {
-	_s=$(sqlite3 -cmd ".timeout 5000" "$STACK/s/data/stripe-sync.db" "SELECT count(*) FROM sync_items i WHERE installed_app_id = '$ID' AND state = 'sent' AND NOT EXISTS (SELECT 1 FROM sync_postings p WHERE p.installed_app_id = i.installed_app_id AND p.txn_id = i.txn_id AND p.state = 'sent')") &&
+	_s=$(items_stranded) &&
 	{ [ "$_s" = 0 ] || { echo "killed in $(tail -n 1 phases): $_s items sent with every posting decided"; return 1; }; }
 }
 

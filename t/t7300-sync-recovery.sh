@@ -28,16 +28,9 @@ test_expect_success 'a reinstall on the same instance finds what Blnk holds alre
 	sync_verify
 '
 
-# The install's rows, by hand: db SQL ($ID in it is the install).
-db() {
-	sqlite3 -cmd ".timeout 10000" "$STACK/s/data/stripe-sync.db" "$@"
-}
+# How many of install $ID's items are in state $1.
 items_in() {
 	db "SELECT count(*) FROM sync_items WHERE installed_app_id = '$ID' AND state = '$1'"
-}
-# Items 'sent' whose postings are all decided: a settle left out.
-items_stranded() {
-	db "SELECT count(*) FROM sync_items i WHERE installed_app_id = '$ID' AND state = 'sent' AND txn_id IN (SELECT txn_id FROM sync_postings WHERE installed_app_id = '$ID') AND NOT EXISTS (SELECT 1 FROM sync_postings p WHERE p.installed_app_id = i.installed_app_id AND p.txn_id = i.txn_id AND p.state = 'sent')"
 }
 # The first N (or, with desc, last N) confirmed items that have postings.
 some_items() {
